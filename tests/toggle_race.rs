@@ -1,0 +1,116 @@
+//! Enable/disable from many threads at once. Its own test binary, so that
+//! the worker-thread count it checks is not disturbed by other tests.
+
+use sockstatlog::{
+    Counters, Label, Logger, MemoryBuffer, Options, PublicId, Snapshot, SourceError,
+};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const NODE: &str = "5a41c0b600c88656cfe8678dca763899f7d5eafa0a8a01cbc7d4362175c9c82d";
+
+/// Waits until `cond` holds, failing the test after 20 s (a hang).
+fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Threads of this process named like the worker (Linux only; elsewhere 1).
+fn worker_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 1;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim() == "sockstatlog")
+        .count()
+}
+
+/// Counts calls and the most calls ever in progress at once.
+#[derive(Default)]
+struct CountingSource {
+    calls: AtomicU64,
+    in_call: AtomicUsize,
+    max_in_call: AtomicUsize,
+}
+
+impl CountingSource {
+    fn snapshot(&self) -> Result<Snapshot, SourceError> {
+        let now = self.in_call.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_call.fetch_max(now, Ordering::SeqCst);
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        std::thread::yield_now();
+        self.in_call.fetch_sub(1, Ordering::SeqCst);
+        Snapshot::new(false, [(Label(1), Counters { tx: n, rx: n })])
+            .map_err(|e| SourceError(e.to_string()))
+    }
+}
+
+#[test]
+fn eight_threads_toggling_10_000_times_leave_one_worker_and_the_last_state() {
+    let source = Arc::new(CountingSource::default());
+    let dir = tempfile::tempdir().unwrap();
+    let s = source.clone();
+    let logger = Logger::new(
+        dir.path(),
+        NODE.parse::<PublicId>().unwrap(),
+        Arc::new(move || s.snapshot()),
+        Options {
+            poll_period: Duration::from_millis(10),
+            buffer: Some(Arc::new(MemoryBuffer::default())),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let logger = Arc::new(logger);
+    wait_for("the worker thread to start", || worker_threads() == 1);
+    let start = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let (logger, start) = (logger.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                for i in 0..10_000 {
+                    logger.set_logging_enabled((i + t) % 2 == 0).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(worker_threads(), 1, "exactly one worker thread exists");
+    assert_eq!(
+        source.max_in_call.load(Ordering::SeqCst),
+        1,
+        "never two polls at once"
+    );
+
+    // The last call wins: disabled, the worker parks with no timer.
+    logger.set_logging_enabled(false).unwrap();
+    logger.flush(Duration::from_secs(5)).unwrap();
+    wait_for("the worker to park with no timer", || {
+        logger.is_worker_parked()
+    });
+    assert!(!logger.stats().logging_enabled);
+
+    // Enabled again, it polls.
+    logger.set_logging_enabled(true).unwrap();
+    let calls = source.calls.load(Ordering::SeqCst);
+    wait_for("polling to resume", || {
+        source.calls.load(Ordering::SeqCst) > calls + 2
+    });
+
+    let started = Instant::now();
+    logger.shutdown(Duration::from_secs(5)).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(worker_threads(), 0, "the worker ended with shutdown");
+    assert_eq!(source.max_in_call.load(Ordering::SeqCst), 1);
+}
