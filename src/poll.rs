@@ -86,7 +86,7 @@ impl Poller {
     pub fn poll(
         &mut self,
         timing: PollTiming,
-        result: Result<Snapshot, SourceError>,
+        result: Result<&Snapshot, SourceError>,
     ) -> PollOutcome {
         let took = timing.finished.saturating_sub(timing.started);
         if took > self.source_timeout {
@@ -98,13 +98,13 @@ impl Poller {
         };
         let Some(baseline) = &mut self.baseline else {
             self.baseline = Some(Baseline {
-                snapshot,
+                snapshot: snapshot.clone(),
                 wall_unix_ms: timing.wall_unix_ms,
                 started: timing.started,
             });
             return PollOutcome::Baseline;
         };
-        delta_into(&baseline.snapshot, &snapshot, &mut self.scratch);
+        delta_into(&baseline.snapshot, snapshot, &mut self.scratch);
         let outcome = if self.scratch.is_empty() {
             PollOutcome::NoChange
         } else {
@@ -119,7 +119,7 @@ impl Poller {
             };
             PollOutcome::Event(event.encode())
         };
-        baseline.snapshot.advance_to(&snapshot);
+        baseline.snapshot.advance_to(snapshot);
         baseline.wall_unix_ms = timing.wall_unix_ms;
         baseline.started = timing.started;
         outcome
@@ -172,15 +172,15 @@ mod tests {
     fn the_first_poll_is_a_baseline_and_the_next_writes_the_interval() {
         let mut p = Poller::new(TIMEOUT);
         assert_eq!(
-            p.poll(at(1_000, 0), Ok(snap(false, &[(1, 10, 10)]))),
+            p.poll(at(1_000, 0), Ok(&snap(false, &[(1, 10, 10)]))),
             PollOutcome::Baseline
         );
         assert_eq!(
-            p.poll(at(1_100, 100), Ok(snap(true, &[(1, 15, 30)]))),
+            p.poll(at(1_100, 100), Ok(&snap(true, &[(1, 15, 30)]))),
             event(r#"{"t":1000,"d":100,"c":1,"s":{"1":[5,20]}}"#)
         );
         assert_eq!(
-            p.poll(at(1_200, 200), Ok(snap(false, &[(1, 16, 30)]))),
+            p.poll(at(1_200, 200), Ok(&snap(false, &[(1, 16, 30)]))),
             event(r#"{"t":1100,"d":100,"s":{"1":[1,0]}}"#)
         );
     }
@@ -188,13 +188,13 @@ mod tests {
     #[test]
     fn a_poll_with_no_change_writes_nothing_but_moves_the_interval_start() {
         let mut p = Poller::new(TIMEOUT);
-        p.poll(at(0, 0), Ok(snap(false, &[(1, 1, 1)])));
+        p.poll(at(0, 0), Ok(&snap(false, &[(1, 1, 1)])));
         assert_eq!(
-            p.poll(at(100, 100), Ok(snap(false, &[(1, 1, 1)]))),
+            p.poll(at(100, 100), Ok(&snap(false, &[(1, 1, 1)]))),
             PollOutcome::NoChange
         );
         assert_eq!(
-            p.poll(at(200, 200), Ok(snap(false, &[(1, 2, 1)]))),
+            p.poll(at(200, 200), Ok(&snap(false, &[(1, 2, 1)]))),
             event(r#"{"t":100,"d":100,"s":{"1":[1,0]}}"#)
         );
     }
@@ -207,14 +207,14 @@ mod tests {
             started: Duration::from_micros(10_900),
             finished: Duration::from_micros(10_900),
         };
-        p.poll(start, Ok(snap(false, &[])));
+        p.poll(start, Ok(&snap(false, &[])));
         let next = PollTiming {
             wall_unix_ms: 10, // the user set the clock back
             started: Duration::from_micros(110_899),
             finished: Duration::from_micros(110_950),
         };
         assert_eq!(
-            p.poll(next, Ok(snap(false, &[(3, 0, 9)]))),
+            p.poll(next, Ok(&snap(false, &[(3, 0, 9)]))),
             event(r#"{"t":50000,"d":99,"s":{"3":[0,9]}}"#)
         );
     }
@@ -222,9 +222,9 @@ mod tests {
     #[test]
     fn a_late_poll_covers_the_real_elapsed_time_in_one_event() {
         let mut p = Poller::new(TIMEOUT);
-        p.poll(at(0, 0), Ok(snap(false, &[(8, 0, 0)])));
+        p.poll(at(0, 0), Ok(&snap(false, &[(8, 0, 0)])));
         assert_eq!(
-            p.poll(at(730, 730), Ok(snap(false, &[(8, 700, 7_000)]))),
+            p.poll(at(730, 730), Ok(&snap(false, &[(8, 700, 7_000)]))),
             event(r#"{"t":0,"d":730,"s":{"8":[700,7000]}}"#)
         );
     }
@@ -232,10 +232,10 @@ mod tests {
     #[test]
     fn after_a_device_sleep_one_event_covers_the_whole_sleep() {
         let mut p = Poller::new(TIMEOUT);
-        p.poll(at(1_000, 5_000), Ok(snap(false, &[(9, 1, 1)])));
+        p.poll(at(1_000, 5_000), Ok(&snap(false, &[(9, 1, 1)])));
         // Slept for an hour: the monotonic clock counts sleep.
         assert_eq!(
-            p.poll(at(3_601_000, 3_605_000), Ok(snap(true, &[(9, 2, 3)]))),
+            p.poll(at(3_601_000, 3_605_000), Ok(&snap(true, &[(9, 2, 3)]))),
             event(r#"{"t":1000,"d":3600000,"c":1,"s":{"9":[1,2]}}"#)
         );
     }
@@ -243,14 +243,14 @@ mod tests {
     #[test]
     fn a_failing_source_skips_the_poll_and_the_next_poll_covers_its_interval() {
         let mut p = Poller::new(TIMEOUT);
-        p.poll(at(0, 0), Ok(snap(false, &[(1, 0, 0)])));
+        p.poll(at(0, 0), Ok(&snap(false, &[(1, 0, 0)])));
         let err = SourceError("permission denied".into());
         assert_eq!(
             p.poll(at(100, 100), Err(err.clone())),
             PollOutcome::Skipped(SkipReason::SourceFailed(err))
         );
         assert_eq!(
-            p.poll(at(200, 200), Ok(snap(false, &[(1, 10, 20)]))),
+            p.poll(at(200, 200), Ok(&snap(false, &[(1, 10, 20)]))),
             event(r#"{"t":0,"d":200,"s":{"1":[10,20]}}"#)
         );
     }
@@ -258,18 +258,18 @@ mod tests {
     #[test]
     fn a_source_slower_than_the_timeout_is_skipped_and_loses_no_bytes() {
         let mut p = Poller::new(TIMEOUT);
-        p.poll(at(0, 0), Ok(snap(false, &[(1, 0, 0)])));
+        p.poll(at(0, 0), Ok(&snap(false, &[(1, 0, 0)])));
         let slow = PollTiming {
             wall_unix_ms: 100,
             started: MS * 100,
             finished: MS * 2_100,
         };
         assert_eq!(
-            p.poll(slow, Ok(snap(false, &[(1, 5, 5)]))),
+            p.poll(slow, Ok(&snap(false, &[(1, 5, 5)]))),
             PollOutcome::Skipped(SkipReason::SourceTooSlow(MS * 2_000))
         );
         assert_eq!(
-            p.poll(at(2_200, 2_200), Ok(snap(false, &[(1, 6, 6)]))),
+            p.poll(at(2_200, 2_200), Ok(&snap(false, &[(1, 6, 6)]))),
             event(r#"{"t":0,"d":2200,"s":{"1":[6,6]}}"#)
         );
     }
@@ -283,7 +283,7 @@ mod tests {
             PollOutcome::Skipped(_)
         ));
         assert_eq!(
-            p.poll(at(100, 100), Ok(snap(false, &[(1, 5, 5)]))),
+            p.poll(at(100, 100), Ok(&snap(false, &[(1, 5, 5)]))),
             PollOutcome::Baseline
         );
     }
@@ -291,10 +291,10 @@ mod tests {
     #[test]
     fn reset_makes_the_next_poll_a_baseline() {
         let mut p = Poller::new(TIMEOUT);
-        p.poll(at(0, 0), Ok(snap(false, &[(1, 0, 0)])));
+        p.poll(at(0, 0), Ok(&snap(false, &[(1, 0, 0)])));
         p.reset();
         assert_eq!(
-            p.poll(at(100, 100), Ok(snap(false, &[(1, 9, 9)]))),
+            p.poll(at(100, 100), Ok(&snap(false, &[(1, 9, 9)]))),
             PollOutcome::Baseline
         );
     }
@@ -302,9 +302,9 @@ mod tests {
     #[test]
     fn counters_going_backwards_between_polls_count_as_resets() {
         let mut p = Poller::new(TIMEOUT);
-        p.poll(at(0, 0), Ok(snap(false, &[(1, 1_000, 1_000)])));
+        p.poll(at(0, 0), Ok(&snap(false, &[(1, 1_000, 1_000)])));
         assert_eq!(
-            p.poll(at(100, 100), Ok(snap(false, &[(1, 10, 1_200)]))),
+            p.poll(at(100, 100), Ok(&snap(false, &[(1, 10, 1_200)]))),
             event(r#"{"t":0,"d":100,"s":{"1":[10,200]}}"#)
         );
     }

@@ -61,12 +61,40 @@ impl Snapshot {
         cellular: bool,
         entries: impl IntoIterator<Item = (Label, Counters)>,
     ) -> Result<Self, SnapshotError> {
-        let mut entries: Vec<(Label, Counters)> = entries.into_iter().collect();
-        entries.sort_unstable_by_key(|(label, _)| label.text_rank());
-        if let Some(pair) = entries.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(SnapshotError::DuplicateLabel(pair[0].0));
+        let mut snapshot = Snapshot {
+            cellular,
+            entries: entries.into_iter().collect(),
+        };
+        snapshot.sort_and_check()?;
+        Ok(snapshot)
+    }
+
+    /// Replaces the contents with new counters, reusing this snapshot's
+    /// memory: no allocation once it has held as many labels. On error the
+    /// snapshot must not be used until refilled.
+    pub fn refill(
+        &mut self,
+        cellular: bool,
+        entries: impl IntoIterator<Item = (Label, Counters)>,
+    ) -> Result<(), SnapshotError> {
+        self.cellular = cellular;
+        self.entries.clear();
+        self.entries.extend(entries);
+        self.sort_and_check()
+    }
+
+    fn sort_and_check(&mut self) -> Result<(), SnapshotError> {
+        if !self
+            .entries
+            .is_sorted_by_key(|(label, _)| label.text_rank())
+        {
+            self.entries
+                .sort_unstable_by_key(|(label, _)| label.text_rank());
         }
-        Ok(Snapshot { cellular, entries })
+        match self.entries.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            Some(pair) => Err(SnapshotError::DuplicateLabel(pair[0].0)),
+            None => Ok(()),
+        }
     }
 
     /// Whether the interface carrying traffic was a cellular one.
@@ -252,6 +280,39 @@ mod tests {
         );
         let labels: Vec<u8> = d.iter().map(|e| e.label.0).collect();
         assert_eq!(labels, vec![1, 10, 100, 2]);
+    }
+
+    #[test]
+    fn a_refilled_snapshot_equals_a_new_one_and_rejects_duplicates() {
+        let mut reused = snap(&[(1, 1, 1), (2, 2, 2), (3, 3, 3)]);
+        reused
+            .refill(
+                true,
+                [
+                    (Label(20), Counters { tx: 5, rx: 6 }),
+                    (Label(3), Counters::default()),
+                ],
+            )
+            .unwrap();
+        let fresh = Snapshot::new(
+            true,
+            [
+                (Label(3), Counters::default()),
+                (Label(20), Counters { tx: 5, rx: 6 }),
+            ],
+        )
+        .unwrap();
+        assert_eq!(reused, fresh);
+        let err = reused
+            .refill(
+                false,
+                [
+                    (Label(7), Counters::default()),
+                    (Label(7), Counters::default()),
+                ],
+            )
+            .unwrap_err();
+        assert_eq!(err, SnapshotError::DuplicateLabel(Label(7)));
     }
 
     #[test]

@@ -17,6 +17,15 @@ pub struct SourceError(pub String);
 pub trait CounterSource: Send + Sync {
     /// The counters now.
     fn snapshot(&self) -> Result<Snapshot, SourceError>;
+
+    /// Writes the counters now into `out`, which the poller reuses from poll
+    /// to poll. A source that can fill it in place (see
+    /// [`Snapshot::refill`]) makes a poll free of heap allocation; the
+    /// default calls [`snapshot`](CounterSource::snapshot).
+    fn snapshot_into(&self, out: &mut Snapshot) -> Result<(), SourceError> {
+        *out = self.snapshot()?;
+        Ok(())
+    }
 }
 
 impl<F> CounterSource for F

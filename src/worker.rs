@@ -12,6 +12,7 @@ use crate::buffer::{BufferError, LogBuffer};
 use crate::clock::Clock;
 use crate::poll::{next_tick, PollOutcome, PollTiming, Poller, SkipReason};
 use crate::queue::{Dropped, LineQueue};
+use crate::snapshot::Snapshot;
 use crate::source::{CounterSource, SourceError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -204,6 +205,8 @@ impl Drop for ExitGuard<'_> {
 struct Worker<'a> {
     shared: &'a Shared,
     poller: Poller,
+    /// The snapshot the source fills, reused from poll to poll.
+    current: Snapshot,
     running: bool,
     next_tick: Duration,
     next_batch: Duration,
@@ -215,7 +218,8 @@ impl Worker<'_> {
         let shared = self.shared;
         let wall_unix_ms = shared.clock.wall_unix_ms();
         let started = shared.clock.monotonic();
-        let result = catch_unwind(AssertUnwindSafe(|| shared.source.snapshot()))
+        let current = &mut self.current;
+        let result = catch_unwind(AssertUnwindSafe(|| shared.source.snapshot_into(current)))
             .unwrap_or_else(|_| Err(SourceError("the counter source panicked".into())));
         let finished = shared.clock.monotonic();
         add(&shared.counters.polls, 1);
@@ -224,7 +228,7 @@ impl Worker<'_> {
             started,
             finished,
         };
-        match self.poller.poll(timing, result) {
+        match self.poller.poll(timing, result.map(|()| &self.current)) {
             PollOutcome::Event(line) => {
                 add(&shared.counters.events, 1);
                 shared.enqueue(line);
@@ -340,6 +344,7 @@ pub(crate) fn spawn(shared: Arc<Shared>) -> std::io::Result<std::thread::JoinHan
             let mut worker = Worker {
                 shared: &shared,
                 poller: Poller::new(poll_timeout),
+                current: Snapshot::default(),
                 running: false,
                 next_tick: Duration::ZERO,
                 next_batch: Duration::ZERO,
