@@ -2,7 +2,12 @@
 //! length and for scheduling polls.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Called by a clock that moves by hand, after it moved, to wake a waiting
+/// poller at once.
+pub type Waker = Box<dyn Fn() + Send + Sync>;
 
 /// The two clocks the poller reads. Injected so tests can control time.
 pub trait Clock: Send + Sync {
@@ -11,6 +16,12 @@ pub trait Clock: Send + Sync {
     /// Time since an arbitrary fixed origin that never goes backwards and,
     /// on phones, keeps counting while the device sleeps.
     fn monotonic(&self) -> Duration;
+
+    /// Registers `waker` to be called whenever this clock jumps forward by
+    /// hand. Real clocks never do, and ignore it (the default).
+    fn on_advance(&self, waker: Waker) {
+        drop(waker);
+    }
 }
 
 /// The system's clocks.
@@ -66,11 +77,23 @@ fn fallback_monotonic() -> Duration {
     ORIGIN.get_or_init(Instant::now).elapsed()
 }
 
-/// A clock that moves only when told to: for tests.
-#[derive(Debug, Default)]
+/// A clock that moves only when told to: for tests and simulations. A
+/// logger using it polls as soon as the clock reaches its next tick, so a
+/// simulated hour takes as long as its polls' work, not an hour.
+#[derive(Default)]
 pub struct ManualClock {
     wall_ms: AtomicI64,
     mono_nanos: AtomicU64,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl std::fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManualClock")
+            .field("wall_ms", &self.wall_ms)
+            .field("mono_nanos", &self.mono_nanos)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ManualClock {
@@ -79,6 +102,7 @@ impl ManualClock {
         ManualClock {
             wall_ms: AtomicI64::new(wall_unix_ms),
             mono_nanos: AtomicU64::new(0),
+            wakers: Mutex::new(Vec::new()),
         }
     }
 
@@ -88,6 +112,10 @@ impl ManualClock {
             .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
         self.mono_nanos
             .fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
+        let wakers = self.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        for wake in wakers.iter() {
+            wake();
+        }
     }
 
     /// Sets the wall clock alone (the user changed the time, or NTP did).
@@ -103,6 +131,13 @@ impl Clock for ManualClock {
 
     fn monotonic(&self) -> Duration {
         Duration::from_nanos(self.mono_nanos.load(Ordering::SeqCst))
+    }
+
+    fn on_advance(&self, waker: Waker) {
+        self.wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(waker);
     }
 }
 
@@ -131,5 +166,19 @@ mod tests {
         clock.set_wall(5);
         assert_eq!(clock.wall_unix_ms(), 5);
         assert_eq!(clock.monotonic(), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_manual_clock_calls_its_wakers_when_advanced() {
+        let clock = ManualClock::new(0);
+        let woken = std::sync::Arc::new(AtomicU64::new(0));
+        let w = woken.clone();
+        clock.on_advance(Box::new(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        }));
+        clock.advance(Duration::from_millis(1));
+        clock.set_wall(9);
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(woken.load(Ordering::SeqCst), 2);
     }
 }

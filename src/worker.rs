@@ -336,6 +336,17 @@ impl Worker<'_> {
 /// Starts the worker thread.
 pub(crate) fn spawn(shared: Arc<Shared>) -> std::io::Result<std::thread::JoinHandle<()>> {
     let poll_timeout = shared.settings.source_timeout;
+    // A clock moved by hand wakes the worker at once. The waker holds only a
+    // weak reference, so a clock outliving the logger keeps nothing alive; it
+    // takes the control lock, so the wakeup cannot fall between the worker
+    // reading the clock and starting to wait.
+    let weak = Arc::downgrade(&shared);
+    shared.clock.on_advance(Box::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            let _control = lock(&shared.control);
+            shared.wake.notify_all();
+        }
+    }));
     std::thread::Builder::new()
         .name("sockstatlog".into())
         .stack_size(256 * 1024)
