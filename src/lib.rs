@@ -41,14 +41,14 @@ pub mod source;
 pub mod upload;
 mod worker;
 
-pub use buffer::{BufferStats, LogBuffer, MemoryBuffer};
+pub use buffer::{BufferStats, FileBuffer, FileBufferOptions, LogBuffer, MemoryBuffer};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
 pub use event::Event;
 pub use label::Label;
 pub use logger::{
-    Logger, LoggerStats, Options, DEFAULT_BATCH_PERIOD, DEFAULT_MAX_QUEUED_BYTES,
-    DEFAULT_MAX_QUEUED_LINES, DEFAULT_POLL_PERIOD, MIN_POLL_PERIOD,
+    Logger, LoggerStats, Options, DEFAULT_BATCH_PERIOD, DEFAULT_BUFFER_CAP_BYTES,
+    DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_LINES, DEFAULT_POLL_PERIOD, MIN_POLL_PERIOD,
 };
 pub use logid::{LogIdError, PrivateId, PublicId};
 pub use snapshot::{Counters, DeltaEntry, Snapshot, SnapshotError};

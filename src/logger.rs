@@ -1,7 +1,7 @@
 //! The logger: the public API that wires the poller, the buffer and the
 //! uploader together, and its lifecycle.
 
-use crate::buffer::{BufferStats, LogBuffer, MemoryBuffer};
+use crate::buffer::{BufferStats, FileBuffer, FileBufferOptions, LogBuffer};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::line;
@@ -27,6 +27,10 @@ pub const DEFAULT_MAX_QUEUED_LINES: usize = 1_000;
 /// Bytes the memory queue holds at most, to bound memory whatever the
 /// number of labels.
 pub const DEFAULT_MAX_QUEUED_BYTES: usize = 512 * 1024;
+/// Bytes of log lines the default buffer keeps on disk at most, as the
+/// original: about 12 hours of busy traffic, a small share of an app's
+/// container. Past it the oldest lines give way to a marker.
+pub const DEFAULT_BUFFER_CAP_BYTES: u64 = 5 * 1024 * 1024;
 /// The shortest poll period accepted: faster polling only burns battery.
 pub const MIN_POLL_PERIOD: Duration = Duration::from_millis(10);
 
@@ -45,8 +49,10 @@ pub struct Options {
     pub max_queued_lines: usize,
     /// Bytes the memory queue holds at most; the oldest are dropped beyond.
     pub max_queued_bytes: usize,
-    /// Where lines wait for upload. `None`: the default buffer for the log
-    /// directory.
+    /// Bytes the default buffer keeps on disk at most.
+    pub buffer_cap_bytes: u64,
+    /// Where lines wait for upload. `None`: a durable [`FileBuffer`] in the
+    /// log directory, capped at `buffer_cap_bytes`.
     pub buffer: Option<Arc<dyn LogBuffer>>,
     /// What `flush` uploads with. `None`: `flush` only hands queued lines to
     /// the buffer.
@@ -63,6 +69,7 @@ impl Default for Options {
             source_timeout: None,
             max_queued_lines: DEFAULT_MAX_QUEUED_LINES,
             max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            buffer_cap_bytes: DEFAULT_BUFFER_CAP_BYTES,
             buffer: None,
             uploader: None,
             clock: Arc::new(SystemClock),
@@ -207,7 +214,13 @@ impl Logger {
         prepare_dir(&dir)?;
         let buffer = match options.buffer {
             Some(buffer) => buffer,
-            None => Arc::new(MemoryBuffer::default()) as Arc<dyn LogBuffer>,
+            None => Arc::new(FileBuffer::open(
+                &dir,
+                FileBufferOptions {
+                    cap_bytes: options.buffer_cap_bytes,
+                    ..FileBufferOptions::default()
+                },
+            )?) as Arc<dyn LogBuffer>,
         };
         let queue = LineQueue::new(options.max_queued_lines, options.max_queued_bytes);
         let shared = Arc::new(Shared::new(buffer, source, options.clock, settings, queue));

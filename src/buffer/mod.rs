@@ -5,8 +5,11 @@
 //! (at-least-once). [`MemoryBuffer`] is the in-memory implementation used by
 //! tests and by apps that want no disk; the durable one lives beside it.
 
+mod file;
 mod memory;
+pub mod record;
 
+pub use file::{FileBuffer, FileBufferOptions};
 pub use memory::MemoryBuffer;
 
 use crate::line::LineError;
