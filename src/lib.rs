@@ -29,6 +29,7 @@ pub mod buffer;
 pub mod clock;
 mod error;
 pub mod event;
+mod ffi;
 pub mod label;
 pub mod line;
 mod logger;
@@ -53,4 +54,6 @@ pub use logger::{
 pub use logid::{LogIdError, PrivateId, PublicId};
 pub use snapshot::{Counters, DeltaEntry, Snapshot, SnapshotError};
 pub use source::{CounterSource, SourceError};
-pub use upload::{FlushReport, Uploader};
+pub use upload::{FlushReport, HttpTransport, LogtailUploader, Uploader, UploaderConfig};
+
+uniffi::setup_scaffolding!();

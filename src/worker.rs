@@ -351,6 +351,7 @@ pub(crate) fn spawn(shared: Arc<Shared>) -> std::io::Result<std::thread::JoinHan
         .name("sockstatlog".into())
         .stack_size(256 * 1024)
         .spawn(move || {
+            crate::platform::on_worker_start();
             let _exit = ExitGuard(&shared);
             let mut worker = Worker {
                 shared: &shared,

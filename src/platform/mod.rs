@@ -6,6 +6,17 @@
 //! `log` backend of its own first. Elsewhere nothing is installed: diagnostics
 //! are silent unless the host program installs a backend.
 
+#[cfg(target_os = "android")]
+mod android;
+
+/// Runs first thing on the logger's worker thread: on Android, attaches it to
+/// the JVM for its whole life, so Kotlin callbacks do not attach and detach
+/// it on every poll.
+pub fn on_worker_start() {
+    #[cfg(target_os = "android")]
+    android::attach_worker_thread();
+}
+
 /// Installs the platform's `log` backend once; later calls do nothing.
 pub fn init_diagnostics() {
     static ONCE: std::sync::Once = std::sync::Once::new();

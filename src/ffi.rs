@@ -1,0 +1,532 @@
+//! The Kotlin and Swift surface (UniFFI, proc-macros, library mode).
+//!
+//! The only module that knows UniFFI types. It converts between the FFI
+//! types and the core's types and holds no logic of its own: every rule
+//! (deltas, resets, failed or slow sources, panics, shutdown) is the core's.
+//!
+//! Regenerate the bindings after any change here: `scripts/regen-bindings`.
+
+use crate::buffer::BufferStats as CoreBufferStats;
+use crate::label::Label;
+use crate::logger::{Logger as CoreLogger, LoggerStats as CoreLoggerStats, Options};
+use crate::logid::{PrivateId, PublicId};
+use crate::snapshot::{Counters, Snapshot};
+use crate::source::{CounterSource as CoreCounterSource, SourceError};
+use crate::upload::FlushReport as CoreFlushReport;
+#[cfg(feature = "reqwest-transport")]
+use crate::upload::{LogtailUploader, UploaderConfig};
+use crate::Uploader;
+use crate::{Error, LogBuffer, MemoryBuffer};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long closing a `Logger` (Kotlin `close()`, Swift deinit) waits for
+/// the worker to store what is queued. Short: close runs on an app thread.
+const CLOSE_SHUTDOWN_DEADLINE: Duration = Duration::from_millis(500);
+
+/// An error from the sockstatlog API. The message says what went wrong and
+/// what to do; it never contains a private log ID.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum SockstatError {
+    /// The logger was shut down (or closed); create a new one to log again.
+    #[error("{0}")]
+    ShutDown(String),
+    /// A log ID is not 64 hex characters.
+    #[error("{0}")]
+    InvalidLogId(String),
+    /// An option is out of range.
+    #[error("{0}")]
+    InvalidOption(String),
+    /// The log directory cannot be created or used.
+    #[error("{0}")]
+    LogDirectory(String),
+    /// A line given to `write` was rejected.
+    #[error("{0}")]
+    InvalidLine(String),
+    /// The log buffer failed.
+    #[error("{0}")]
+    Buffer(String),
+    /// The operation did not finish by its deadline; what was done is kept.
+    #[error("{0}")]
+    DeadlineExceeded(String),
+}
+
+impl From<Error> for SockstatError {
+    fn from(e: Error) -> Self {
+        let message = e.to_string();
+        match e {
+            Error::ShutDown => SockstatError::ShutDown(message),
+            Error::InvalidLogId(_) => SockstatError::InvalidLogId(message),
+            Error::InvalidOption { .. } => SockstatError::InvalidOption(message),
+            Error::LogDirectory { .. } => SockstatError::LogDirectory(message),
+            Error::InvalidLine(_) => SockstatError::InvalidLine(message),
+            Error::Buffer(_) => SockstatError::Buffer(message),
+            Error::DeadlineExceeded { .. } => SockstatError::DeadlineExceeded(message),
+        }
+    }
+}
+
+impl From<crate::logid::LogIdError> for SockstatError {
+    fn from(e: crate::logid::LogIdError) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<crate::buffer::BufferError> for SockstatError {
+    fn from(e: crate::buffer::BufferError) -> Self {
+        Error::from(e).into()
+    }
+}
+
+/// Why a counter source gave no snapshot. Thrown by foreign implementations
+/// of [`CounterSource`]; the poll is skipped and counted in
+/// `LoggerStats.source_errors`.
+///
+/// (A separate type from [`SockstatError`] because UniFFI cannot carry a
+/// flat error's message from Kotlin/Swift into Rust.)
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum CounterSourceError {
+    /// The platform could not read its counters.
+    #[error("{reason}")]
+    Failed {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The foreign implementation threw something not declared (any other
+    /// exception or error) or the call could not be made.
+    #[error("unexpected error in the counter source: {reason}")]
+    Unexpected {
+        /// What the binding reported.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CounterSourceError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        CounterSourceError::Unexpected { reason: e.reason }
+    }
+}
+
+/// One label's cumulative byte counters.
+///
+/// `tx` and `rx` are signed because Android's `TrafficStats` reports -1 for
+/// "unsupported": an entry with a negative counter is left out of the
+/// snapshot, as if the label were not reported (its earlier counters stay in
+/// the baseline, so no bytes are invented when it comes back).
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct LabelCounters {
+    /// The label (0-255).
+    pub label: u8,
+    /// Bytes transmitted since the counter started; negative: unsupported.
+    pub tx: i64,
+    /// Bytes received since the counter started; negative: unsupported.
+    pub rx: i64,
+}
+
+/// Every label's cumulative counters at one instant, and whether the
+/// interface carrying traffic is a cellular one.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct CounterSnapshot {
+    /// Whether the interface carrying traffic is a cellular one.
+    pub cellular: bool,
+    /// One entry per label; report each label at most once.
+    pub counters: Vec<LabelCounters>,
+}
+
+/// The platform's per-label byte counters, implemented in Kotlin or Swift.
+///
+/// Called once per poll (every 100 ms by default) from the library's worker
+/// thread, never from the caller's thread. It may throw, block or report
+/// counters that went backwards: the poll is skipped (or the reset counted)
+/// and the next one covers the interval. In Kotlin, extend
+/// `SafeCounterSource` (android glue), which also turns a thrown
+/// `java.lang.Error` into a failed poll.
+#[uniffi::export(with_foreign)]
+pub trait CounterSource: Send + Sync {
+    /// The cumulative counters now.
+    fn snapshot(&self) -> Result<CounterSnapshot, CounterSourceError>;
+}
+
+/// Adapts a foreign source to the core's trait.
+struct ForeignSource(Arc<dyn CounterSource>);
+
+impl CoreCounterSource for ForeignSource {
+    fn snapshot(&self) -> Result<Snapshot, SourceError> {
+        let snapshot = self.0.snapshot().map_err(|e| SourceError(e.to_string()))?;
+        let entries = snapshot.counters.into_iter().filter_map(|c| {
+            let (tx, rx) = (u64::try_from(c.tx).ok()?, u64::try_from(c.rx).ok()?);
+            Some((Label(c.label), Counters { tx, rx }))
+        });
+        Snapshot::new(snapshot.cellular, entries).map_err(|e| SourceError(e.to_string()))
+    }
+}
+
+/// Settings for a [`Logger`]. The defaults are the library's defaults.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct LoggerOptions {
+    /// How often to poll the counter source, in ms (at least 10).
+    #[uniffi(default = 100)]
+    pub poll_period_ms: u64,
+    /// How often queued events are handed to the log buffer, in ms (at
+    /// least one poll period).
+    #[uniffi(default = 10000)]
+    pub batch_period_ms: u64,
+    /// A source call slower than this is skipped and counted, in ms.
+    /// `null`/`nil`: the poll period.
+    #[uniffi(default = None)]
+    pub source_timeout_ms: Option<u64>,
+    /// Lines the memory queue holds at most; the oldest are dropped beyond.
+    #[uniffi(default = 1000)]
+    pub max_queued_lines: u64,
+    /// Bytes the memory queue holds at most (at least 64 KiB).
+    #[uniffi(default = 524288)]
+    pub max_queued_bytes: u64,
+    /// Size cap of the in-memory log buffer, in bytes; past it the oldest
+    /// lines are evicted. `null`/`nil`: 5 MiB.
+    #[uniffi(default = None)]
+    pub buffer_cap_bytes: Option<u64>,
+    /// The log server `flush` uploads to: `https://...` (Tailscale's is
+    /// `https://log.tailscale.com`), or `http://` to a loopback address for
+    /// tests. `null`/`nil`: no uploads; `flush` only stores queued lines.
+    #[uniffi(default = None)]
+    pub server_url: Option<String>,
+    /// The log collection. `null`/`nil`: `sockstats.log.tailscale.io`.
+    /// Needs `server_url`.
+    #[uniffi(default = None)]
+    pub collection: Option<String>,
+}
+
+/// The library's default options.
+#[uniffi::export]
+pub fn default_logger_options() -> LoggerOptions {
+    let o = Options::default();
+    LoggerOptions {
+        poll_period_ms: o.poll_period.as_millis() as u64,
+        batch_period_ms: o.batch_period.as_millis() as u64,
+        source_timeout_ms: o.source_timeout.map(|t| t.as_millis() as u64),
+        max_queued_lines: o.max_queued_lines as u64,
+        max_queued_bytes: o.max_queued_bytes as u64,
+        buffer_cap_bytes: None,
+        server_url: None,
+        collection: None,
+    }
+}
+
+fn saturating_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// The logtail uploader for `server_url` and `collection`, if a server is set.
+fn uploader(
+    server_url: Option<String>,
+    collection: Option<String>,
+    public_id: PublicId,
+) -> Result<Option<Arc<dyn Uploader>>, SockstatError> {
+    let Some(base_url) = server_url else {
+        return match collection {
+            None => Ok(None),
+            Some(_) => Err(SockstatError::InvalidOption(
+                "invalid option collection: it needs server_url; set both or neither".into(),
+            )),
+        };
+    };
+    #[cfg(feature = "reqwest-transport")]
+    {
+        let mut config = UploaderConfig::with_default_transport(public_id.sockstat_private_id());
+        config.base_url = base_url;
+        if let Some(collection) = collection {
+            config.collection = collection;
+        }
+        let uploader = LogtailUploader::new(config).map_err(|e| {
+            SockstatError::InvalidOption(format!("invalid option server_url/collection: {e}"))
+        })?;
+        Ok(Some(Arc::new(uploader)))
+    }
+    #[cfg(not(feature = "reqwest-transport"))]
+    {
+        let _ = (base_url, public_id);
+        Err(SockstatError::InvalidOption(
+            "invalid option server_url: this build has no HTTP transport (feature reqwest-transport)".into(),
+        ))
+    }
+}
+
+impl LoggerOptions {
+    fn into_core(self, public_id: PublicId) -> Result<Options, SockstatError> {
+        Ok(Options {
+            uploader: uploader(self.server_url, self.collection, public_id)?,
+            poll_period: Duration::from_millis(self.poll_period_ms),
+            batch_period: Duration::from_millis(self.batch_period_ms),
+            source_timeout: self.source_timeout_ms.map(Duration::from_millis),
+            max_queued_lines: saturating_usize(self.max_queued_lines),
+            max_queued_bytes: saturating_usize(self.max_queued_bytes),
+            buffer: self
+                .buffer_cap_bytes
+                .map(|cap| Arc::new(MemoryBuffer::new(cap)) as Arc<dyn LogBuffer>),
+            ..Options::default()
+        })
+    }
+}
+
+/// What one flush did.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct FlushReport {
+    /// Batches the server accepted.
+    pub batches_sent: u64,
+    /// Lines the server accepted (now removed from the buffer).
+    pub lines_sent: u64,
+    /// Bytes sent on the wire for the accepted batches (after compression).
+    pub bytes_sent: u64,
+    /// Batches the server refused for good.
+    pub batches_dropped: u64,
+    /// Lines in the dropped batches.
+    pub lines_dropped: u64,
+    /// Lines still in the buffer when the flush returned.
+    pub lines_still_buffered: u64,
+    /// Whether everything buffered when the flush began was sent or dropped.
+    pub complete: bool,
+    /// JSON bytes of the accepted batches before compression.
+    pub bytes_uncompressed: u64,
+    /// HTTP requests made.
+    pub requests: u64,
+    /// Requests that failed and were retried.
+    pub retries: u64,
+    /// The last failure seen, if any.
+    pub last_error: Option<String>,
+}
+
+impl From<CoreFlushReport> for FlushReport {
+    fn from(r: CoreFlushReport) -> Self {
+        FlushReport {
+            batches_sent: r.batches_sent,
+            lines_sent: r.lines_sent,
+            bytes_sent: r.bytes_sent,
+            batches_dropped: r.batches_dropped,
+            lines_dropped: r.lines_dropped,
+            lines_still_buffered: r.lines_still_buffered,
+            complete: r.complete,
+            bytes_uncompressed: r.bytes_uncompressed,
+            requests: r.requests,
+            retries: r.retries,
+            last_error: r.last_error,
+        }
+    }
+}
+
+/// The log buffer's counters.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct BufferStats {
+    /// Lines held now.
+    pub lines: u64,
+    /// Bytes of line text held now.
+    pub bytes: u64,
+    /// Lines evicted to stay under the size cap.
+    pub evicted_lines: u64,
+    /// Bytes of the evicted lines.
+    pub evicted_bytes: u64,
+    /// Appends that failed.
+    pub append_errors: u64,
+    /// Damaged lines found in storage and skipped.
+    pub corrupt_lines_skipped: u64,
+}
+
+impl From<CoreBufferStats> for BufferStats {
+    fn from(s: CoreBufferStats) -> Self {
+        BufferStats {
+            lines: s.lines,
+            bytes: s.bytes,
+            evicted_lines: s.evicted_lines,
+            evicted_bytes: s.evicted_bytes,
+            append_errors: s.append_errors,
+            corrupt_lines_skipped: s.corrupt_lines_skipped,
+        }
+    }
+}
+
+/// What the logger has done so far, for a debug screen.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct LoggerStats {
+    /// Whether logging is enabled.
+    pub logging_enabled: bool,
+    /// Source calls made.
+    pub polls: u64,
+    /// Events written.
+    pub events: u64,
+    /// Polls skipped because the source failed, threw or panicked.
+    pub source_errors: u64,
+    /// Polls skipped because the source was slower than the source timeout.
+    pub source_too_slow: u64,
+    /// Poll times that passed without a poll.
+    pub missed_ticks: u64,
+    /// Lines dropped from the full memory queue.
+    pub dropped_lines: u64,
+    /// Bytes of those lines.
+    pub dropped_bytes: u64,
+    /// Lines handed to the buffer.
+    pub lines_buffered: u64,
+    /// Batches the buffer could not store (kept queued and retried).
+    pub buffer_errors: u64,
+    /// Times the worker thread woke.
+    pub worker_wakeups: u64,
+    /// The buffer's own counters.
+    pub buffer: BufferStats,
+}
+
+impl From<CoreLoggerStats> for LoggerStats {
+    fn from(s: CoreLoggerStats) -> Self {
+        LoggerStats {
+            logging_enabled: s.logging_enabled,
+            polls: s.polls,
+            events: s.events,
+            source_errors: s.source_errors,
+            source_too_slow: s.source_too_slow,
+            missed_ticks: s.missed_ticks,
+            dropped_lines: s.dropped_lines,
+            dropped_bytes: s.dropped_bytes,
+            lines_buffered: s.lines_buffered,
+            buffer_errors: s.buffer_errors,
+            worker_wakeups: s.worker_wakeups,
+            buffer: s.buffer.into(),
+        }
+    }
+}
+
+/// Logs how many bytes each label sends and receives.
+///
+/// Starts disabled. Every method may be called from any thread and none
+/// waits on the counter source except `flush` and `shutdown`, up to their
+/// deadline. Closing it (Kotlin `close()`/`use {}`, Swift deinit) shuts it
+/// down with a 500 ms deadline; later calls throw.
+#[derive(uniffi::Object)]
+pub struct Logger {
+    inner: CoreLogger,
+}
+
+#[uniffi::export]
+impl Logger {
+    /// Creates a logger keeping its files in `log_dir` (created if missing),
+    /// logging under the sockstat ID derived from the node's public log ID
+    /// (64 hex characters).
+    #[uniffi::constructor]
+    pub fn new(
+        log_dir: String,
+        public_log_id: String,
+        source: Arc<dyn CounterSource>,
+        options: LoggerOptions,
+    ) -> Result<Arc<Self>, SockstatError> {
+        let public_id: PublicId = public_log_id.parse()?;
+        let source = Arc::new(ForeignSource(source));
+        let options = options.into_core(public_id)?;
+        let inner = CoreLogger::new(log_dir, public_id, source, options)?;
+        Ok(Arc::new(Logger { inner }))
+    }
+
+    /// Turns polling on or off; returns at once.
+    pub fn set_logging_enabled(&self, enabled: bool) -> Result<(), SockstatError> {
+        Ok(self.inner.set_logging_enabled(enabled)?)
+    }
+
+    /// Whether logging is enabled.
+    pub fn is_logging_enabled(&self) -> bool {
+        self.inner.is_logging_enabled()
+    }
+
+    /// Adds a line of the app's own (one line, at most 64 KiB).
+    pub fn write(&self, text: String) -> Result<(), SockstatError> {
+        Ok(self.inner.write(&text)?)
+    }
+
+    /// The public ID of the log this logger writes to (64 hex characters).
+    pub fn log_id(&self) -> String {
+        self.inner.log_id().to_string()
+    }
+
+    /// Hands queued events to the buffer and uploads, within `deadline_ms`.
+    pub fn flush(&self, deadline_ms: u64) -> Result<FlushReport, SockstatError> {
+        Ok(self.inner.flush(Duration::from_millis(deadline_ms))?.into())
+    }
+
+    /// Stops logging for good, within `deadline_ms`. Idempotent.
+    pub fn shutdown(&self, deadline_ms: u64) -> Result<(), SockstatError> {
+        Ok(self.inner.shutdown(Duration::from_millis(deadline_ms))?)
+    }
+
+    /// The logger's counters.
+    pub fn stats(&self) -> LoggerStats {
+        self.inner.stats().into()
+    }
+
+    /// The oldest lines waiting in the log buffer, up to `max_bytes` of text
+    /// (at least one line if any). Read-only, for debug screens and tests.
+    pub fn buffered_lines(&self, max_bytes: u64) -> Result<Vec<String>, SockstatError> {
+        let lines = self
+            .inner
+            .buffer()
+            .read(None, saturating_usize(max_bytes))?;
+        Ok(lines.into_iter().map(|l| l.text).collect())
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        let _ = self.inner.shutdown(CLOSE_SHUTDOWN_DEADLINE);
+    }
+}
+
+/// The public log ID (64 hex characters) of a private log ID.
+#[uniffi::export]
+pub fn public_log_id(private_log_id: String) -> Result<String, SockstatError> {
+    let private: PrivateId = private_log_id.parse()?;
+    Ok(private.public().to_string())
+}
+
+/// The public ID of the sockstat log of a node with this public log ID: the
+/// ID `Logger.log_id()` returns.
+#[uniffi::export]
+pub fn sockstat_log_id(public_log_id: String) -> Result<String, SockstatError> {
+    let public: PublicId = public_log_id.parse()?;
+    Ok(public.sockstat_private_id().public().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_defaults_match_the_core_defaults() {
+        let d = default_logger_options();
+        assert_eq!(d.poll_period_ms, 100);
+        assert_eq!(d.batch_period_ms, 10_000);
+        assert_eq!(d.source_timeout_ms, None);
+        assert_eq!(d.max_queued_lines, 1_000);
+        assert_eq!(d.max_queued_bytes, 524_288);
+    }
+
+    #[test]
+    fn negative_counters_leave_the_entry_out() {
+        struct S;
+        impl CounterSource for S {
+            fn snapshot(&self) -> Result<CounterSnapshot, CounterSourceError> {
+                Ok(CounterSnapshot {
+                    cellular: true,
+                    counters: vec![
+                        LabelCounters {
+                            label: 1,
+                            tx: -1,
+                            rx: 5,
+                        },
+                        LabelCounters {
+                            label: 2,
+                            tx: 3,
+                            rx: 4,
+                        },
+                    ],
+                })
+            }
+        }
+        let s = ForeignSource(Arc::new(S)).snapshot().unwrap();
+        assert!(s.is_cellular());
+        assert_eq!(s.entries(), &[(Label(2), Counters { tx: 3, rx: 4 })]);
+    }
+}
