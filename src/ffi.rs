@@ -13,10 +13,13 @@ use crate::logid::{PrivateId, PublicId};
 use crate::snapshot::{Counters, Snapshot};
 use crate::source::{CounterSource as CoreCounterSource, SourceError};
 use crate::upload::FlushReport as CoreFlushReport;
-#[cfg(feature = "reqwest-transport")]
-use crate::upload::{LogtailUploader, UploaderConfig};
+use crate::upload::{
+    HttpRequest, HttpResponse, HttpTransport, LogtailUploader, TransportError, UploaderConfig,
+};
 use crate::Uploader;
 use crate::{Error, LogBuffer, MemoryBuffer};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,8 +165,173 @@ impl CoreCounterSource for ForeignSource {
     }
 }
 
-/// Settings for a [`Logger`]. The defaults are the library's defaults.
+/// One HTTP header: a name and its value.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    /// The header's name, e.g. `Content-Type`.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+fn headers_to_ffi(headers: &[(String, String)]) -> Vec<HttpHeader> {
+    headers
+        .iter()
+        .map(|(name, value)| HttpHeader {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
+/// An upload request for an [`HttpClient`]: always a `POST`.
+#[derive(Clone, uniffi::Record)]
+pub struct HttpPostRequest {
+    /// The full URL. It contains the private log ID: never log it or put it
+    /// in an error message.
+    pub url: String,
+    /// Headers to send, in order (`Content-Type`, `User-Agent`, and for a
+    /// compressed body `Content-Encoding` and `Orig-Content-Length`).
+    pub headers: Vec<HttpHeader>,
+    /// The body, exactly as it goes on the wire.
+    pub body: Vec<u8>,
+    /// Give up after this many ms (connect and the whole exchange).
+    pub timeout_ms: u64,
+}
+
+impl fmt::Debug for HttpPostRequest {
+    /// Leaves the URL out: it holds the private log ID.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpPostRequest")
+            .field("url", &"<redacted>")
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+/// The server's answer to an [`HttpPostRequest`], whatever its status.
 #[derive(Clone, Debug, uniffi::Record)]
+pub struct HttpPostResponse {
+    /// The status code, e.g. 200.
+    pub status: u16,
+    /// Response headers (at least `Retry-After` when the server sent it).
+    pub headers: Vec<HttpHeader>,
+    /// The body, or its start (only shown in diagnostics).
+    pub body: Vec<u8>,
+}
+
+/// Why an [`HttpClient`] got no HTTP answer. Messages must not contain the
+/// request's URL (it holds the private log ID).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum HttpClientError {
+    /// No answer within `timeout_ms`. Retried while the flush's deadline allows.
+    #[error("no answer within the timeout: {reason}")]
+    Timeout {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The connection could not be made (DNS, TCP, TLS). Retried.
+    #[error("{reason}")]
+    Connect {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The connection failed while sending or receiving. Retried.
+    #[error("{reason}")]
+    Request {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The client cannot send at all: the flush stops, keeping the batch.
+    #[error("{reason}")]
+    Unusable {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The foreign implementation threw something not declared (any other
+    /// exception or error) or the call could not be made. Handled like
+    /// `Unusable`.
+    #[error("unexpected error in the HTTP client: {reason}")]
+    Unexpected {
+        /// What the binding reported.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for HttpClientError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        HttpClientError::Unexpected { reason: e.reason }
+    }
+}
+
+/// The HTTP stack `flush` uploads through, implemented in Kotlin or Swift
+/// (set as `LoggerOptions.http_client`); without one, the library's own
+/// (reqwest) is used, if the build has it.
+///
+/// Called on the thread running `flush` (and closing the logger), one
+/// request at a time. Return the server's answer whatever its status; throw
+/// [`HttpClientError`] when there is none. Must not follow redirects (a
+/// redirect would take the private log ID elsewhere) and must honour
+/// `timeout_ms`. In Kotlin, extend `SafeHttpClient` or use
+/// `UrlConnectionHttpClient` (android glue).
+#[uniffi::export(with_foreign)]
+pub trait HttpClient: Send + Sync {
+    /// POSTs `request` and returns the answer.
+    fn post(&self, request: HttpPostRequest) -> Result<HttpPostResponse, HttpClientError>;
+}
+
+/// Adapts a foreign HTTP client to the core's transport.
+struct ForeignTransport(Arc<dyn HttpClient>);
+
+impl HttpTransport for ForeignTransport {
+    fn post(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let ffi_request = HttpPostRequest {
+            url: request.url.clone(),
+            headers: headers_to_ffi(&request.headers),
+            body: request.body.clone(),
+            timeout_ms: u64::try_from(timeout.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1),
+        };
+        // A panic while calling out (the binding failing to lift a value)
+        // must not unwind into the flush.
+        let result =
+            catch_unwind(AssertUnwindSafe(|| self.0.post(ffi_request))).unwrap_or_else(|_| {
+                Err(HttpClientError::Unexpected {
+                    reason: "the call to the HTTP client panicked".into(),
+                })
+            });
+        // Messages come from the foreign client: strip the URL should it
+        // have put it in (the uploader also strips the private ID).
+        let clean = |reason: String| reason.replace(&request.url, "<upload URL>");
+        match result {
+            Ok(response) => Ok(HttpResponse {
+                status: response.status,
+                headers: response
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name, h.value))
+                    .collect(),
+                body: response.body,
+            }),
+            Err(HttpClientError::Timeout { .. }) => Err(TransportError::Timeout(timeout)),
+            Err(HttpClientError::Connect { reason }) => Err(TransportError::Connect(clean(reason))),
+            Err(HttpClientError::Request { reason }) => Err(TransportError::Request(clean(reason))),
+            Err(e @ (HttpClientError::Unusable { .. } | HttpClientError::Unexpected { .. })) => {
+                Err(TransportError::Unusable(clean(e.to_string())))
+            }
+        }
+    }
+}
+
+/// Settings for a [`Logger`]. The defaults are the library's defaults.
+#[derive(Clone, uniffi::Record)]
 pub struct LoggerOptions {
     /// How often to poll the counter source, in ms (at least 10).
     #[uniffi(default = 100)]
@@ -195,6 +363,31 @@ pub struct LoggerOptions {
     /// Needs `server_url`.
     #[uniffi(default = None)]
     pub collection: Option<String>,
+    /// The HTTP stack uploads go through (e.g. Kotlin's
+    /// `UrlConnectionHttpClient`). `null`/`nil`: the library's own, in builds
+    /// that have it (feature `reqwest-transport`); builds without it need
+    /// one for `server_url`. Needs `server_url`.
+    #[uniffi(default = None)]
+    pub http_client: Option<Arc<dyn HttpClient>>,
+}
+
+impl fmt::Debug for LoggerOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoggerOptions")
+            .field("poll_period_ms", &self.poll_period_ms)
+            .field("batch_period_ms", &self.batch_period_ms)
+            .field("source_timeout_ms", &self.source_timeout_ms)
+            .field("max_queued_lines", &self.max_queued_lines)
+            .field("max_queued_bytes", &self.max_queued_bytes)
+            .field("buffer_cap_bytes", &self.buffer_cap_bytes)
+            .field("server_url", &self.server_url)
+            .field("collection", &self.collection)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "<foreign>"),
+            )
+            .finish()
+    }
 }
 
 /// The library's default options.
@@ -210,6 +403,7 @@ pub fn default_logger_options() -> LoggerOptions {
         buffer_cap_bytes: None,
         server_url: None,
         collection: None,
+        http_client: None,
     }
 }
 
@@ -217,45 +411,64 @@ fn saturating_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// The logtail uploader for `server_url` and `collection`, if a server is set.
+/// The logtail uploader for `server_url` and `collection`, if a server is
+/// set, sending through `http_client` or else the default transport.
 fn uploader(
     server_url: Option<String>,
     collection: Option<String>,
+    http_client: Option<Arc<dyn HttpClient>>,
     public_id: PublicId,
 ) -> Result<Option<Arc<dyn Uploader>>, SockstatError> {
     let Some(base_url) = server_url else {
-        return match collection {
-            None => Ok(None),
-            Some(_) => Err(SockstatError::InvalidOption(
+        return match (collection, http_client) {
+            (None, None) => Ok(None),
+            (Some(_), _) => Err(SockstatError::InvalidOption(
                 "invalid option collection: it needs server_url; set both or neither".into(),
+            )),
+            (None, Some(_)) => Err(SockstatError::InvalidOption(
+                "invalid option http_client: it needs server_url; set both or neither".into(),
             )),
         };
     };
-    #[cfg(feature = "reqwest-transport")]
-    {
-        let mut config = UploaderConfig::with_default_transport(public_id.sockstat_private_id());
-        config.base_url = base_url;
-        if let Some(collection) = collection {
-            config.collection = collection;
-        }
-        let uploader = LogtailUploader::new(config).map_err(|e| {
-            SockstatError::InvalidOption(format!("invalid option server_url/collection: {e}"))
-        })?;
-        Ok(Some(Arc::new(uploader)))
+    let private_id = public_id.sockstat_private_id();
+    let mut config = match http_client {
+        Some(client) => UploaderConfig::new(private_id, Arc::new(ForeignTransport(client))),
+        None => default_transport_config(private_id)?,
+    };
+    config.base_url = base_url;
+    if let Some(collection) = collection {
+        config.collection = collection;
     }
-    #[cfg(not(feature = "reqwest-transport"))]
-    {
-        let _ = (base_url, public_id);
-        Err(SockstatError::InvalidOption(
-            "invalid option server_url: this build has no HTTP transport (feature reqwest-transport)".into(),
-        ))
-    }
+    let uploader = LogtailUploader::new(config).map_err(|e| {
+        SockstatError::InvalidOption(format!("invalid option server_url/collection: {e}"))
+    })?;
+    Ok(Some(Arc::new(uploader)))
+}
+
+#[cfg(feature = "reqwest-transport")]
+fn default_transport_config(private_id: PrivateId) -> Result<UploaderConfig, SockstatError> {
+    Ok(UploaderConfig::with_default_transport(private_id))
+}
+
+#[cfg(not(feature = "reqwest-transport"))]
+fn default_transport_config(private_id: PrivateId) -> Result<UploaderConfig, SockstatError> {
+    let _ = private_id;
+    Err(SockstatError::InvalidOption(
+        "invalid option server_url: this build has no HTTP transport of its own (feature \
+         reqwest-transport); set http_client too"
+            .into(),
+    ))
 }
 
 impl LoggerOptions {
     fn into_core(self, public_id: PublicId) -> Result<Options, SockstatError> {
         Ok(Options {
-            uploader: uploader(self.server_url, self.collection, public_id)?,
+            uploader: uploader(
+                self.server_url,
+                self.collection,
+                self.http_client,
+                public_id,
+            )?,
             poll_period: Duration::from_millis(self.poll_period_ms),
             batch_period: Duration::from_millis(self.batch_period_ms),
             source_timeout: self.source_timeout_ms.map(Duration::from_millis),
@@ -528,5 +741,134 @@ mod tests {
         let s = ForeignSource(Arc::new(S)).snapshot().unwrap();
         assert!(s.is_cellular());
         assert_eq!(s.entries(), &[(Label(2), Counters { tx: 3, rx: 4 })]);
+    }
+
+    struct Scripted(std::sync::Mutex<Vec<Result<HttpPostResponse, HttpClientError>>>);
+    impl HttpClient for Scripted {
+        fn post(&self, request: HttpPostRequest) -> Result<HttpPostResponse, HttpClientError> {
+            assert_eq!(request.timeout_ms, 1500);
+            assert_eq!(request.body, b"[]");
+            assert_eq!(
+                request.headers,
+                vec![HttpHeader {
+                    name: "Content-Type".into(),
+                    value: "application/json".into(),
+                }]
+            );
+            self.0.lock().unwrap().remove(0)
+        }
+    }
+
+    #[test]
+    fn the_foreign_transport_maps_answers_and_errors_without_the_url() {
+        let url = "http://127.0.0.1:1/c/x/00112233";
+        let reason = format!("failed to reach {url}");
+        let client = Scripted(std::sync::Mutex::new(vec![
+            Ok(HttpPostResponse {
+                status: 429,
+                headers: vec![HttpHeader {
+                    name: "Retry-After".into(),
+                    value: "3".into(),
+                }],
+                body: b"slow down".to_vec(),
+            }),
+            Err(HttpClientError::Timeout {
+                reason: reason.clone(),
+            }),
+            Err(HttpClientError::Connect {
+                reason: reason.clone(),
+            }),
+            Err(HttpClientError::Request {
+                reason: reason.clone(),
+            }),
+            Err(HttpClientError::Unusable {
+                reason: reason.clone(),
+            }),
+            Err(uniffi::UnexpectedUniFFICallbackError::new(reason.clone()).into()),
+        ]));
+        let transport = ForeignTransport(Arc::new(client));
+        let request = HttpRequest {
+            url: url.into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: b"[]".to_vec(),
+        };
+        let timeout = Duration::from_millis(1500);
+        let answer = transport.post(&request, timeout).unwrap();
+        assert_eq!(answer.status, 429);
+        assert_eq!(answer.header("retry-after"), Some("3"));
+        assert_eq!(answer.body, b"slow down");
+        assert_eq!(
+            transport.post(&request, timeout),
+            Err(TransportError::Timeout(timeout))
+        );
+        let clean = "failed to reach <upload URL>".to_string();
+        assert_eq!(
+            transport.post(&request, timeout),
+            Err(TransportError::Connect(clean.clone()))
+        );
+        assert_eq!(
+            transport.post(&request, timeout),
+            Err(TransportError::Request(clean.clone()))
+        );
+        assert_eq!(
+            transport.post(&request, timeout),
+            Err(TransportError::Unusable(clean.clone()))
+        );
+        let unexpected = transport.post(&request, timeout).unwrap_err();
+        assert!(matches!(&unexpected, TransportError::Unusable(m) if !m.contains(url)));
+        assert!(!format!(
+            "{:?}",
+            HttpPostRequest {
+                url: url.into(),
+                headers: vec![],
+                body: vec![],
+                timeout_ms: 1,
+            }
+        )
+        .contains("00112233"));
+    }
+
+    #[test]
+    fn a_panicking_client_is_an_error_not_a_crash() {
+        struct Panics;
+        impl HttpClient for Panics {
+            fn post(&self, _: HttpPostRequest) -> Result<HttpPostResponse, HttpClientError> {
+                panic!("lift failed")
+            }
+        }
+        let request = HttpRequest {
+            url: "http://127.0.0.1:1/c/x/y".into(),
+            headers: vec![],
+            body: vec![],
+        };
+        let got = ForeignTransport(Arc::new(Panics)).post(&request, Duration::from_secs(1));
+        assert!(matches!(got, Err(TransportError::Unusable(_))), "{got:?}");
+    }
+
+    #[test]
+    fn http_client_and_server_url_options() {
+        let public: PublicId = "5a41c0b600c88656cfe8678dca763899f7d5eafa0a8a01cbc7d4362175c9c82d"
+            .parse()
+            .unwrap();
+        let client: Arc<dyn HttpClient> = Arc::new(Scripted(Default::default()));
+        let got = uploader(
+            Some("http://127.0.0.1:9".into()),
+            None,
+            Some(client.clone()),
+            public,
+        );
+        assert!(matches!(got, Ok(Some(_))));
+        let e = uploader(None, None, Some(client), public).err().unwrap();
+        assert!(
+            e.to_string().contains("http_client: it needs server_url"),
+            "{e}"
+        );
+        let without = uploader(Some("http://127.0.0.1:9".into()), None, None, public);
+        #[cfg(feature = "reqwest-transport")]
+        assert!(matches!(without, Ok(Some(_))));
+        #[cfg(not(feature = "reqwest-transport"))]
+        assert!(
+            matches!(&without, Err(SockstatError::InvalidOption(m)) if m.contains("set http_client")),
+        );
     }
 }

@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -583,6 +599,24 @@ fileprivate struct FfiConverterString: FfiConverter {
         let len = Int32(value.utf8.count)
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
     }
 }
 
@@ -805,6 +839,236 @@ public func FfiConverterTypeCounterSource_lift(_ handle: UInt64) throws -> Count
 #endif
 public func FfiConverterTypeCounterSource_lower(_ value: CounterSource) -> UInt64 {
     return FfiConverterTypeCounterSource.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The HTTP stack `flush` uploads through, implemented in Kotlin or Swift
+ * (set as `LoggerOptions.http_client`); without one, the library's own
+ * (reqwest) is used, if the build has it.
+ *
+ * Called on the thread running `flush` (and closing the logger), one
+ * request at a time. Return the server's answer whatever its status; throw
+ * [`HttpClientError`] when there is none. Must not follow redirects (a
+ * redirect would take the private log ID elsewhere) and must honour
+ * `timeout_ms`. In Kotlin, extend `SafeHttpClient` or use
+ * `UrlConnectionHttpClient` (android glue).
+ */
+public protocol HttpClient: AnyObject, Sendable {
+    
+    /**
+     * POSTs `request` and returns the answer.
+     */
+    func post(request: HttpPostRequest) throws  -> HttpPostResponse
+    
+}
+/**
+ * The HTTP stack `flush` uploads through, implemented in Kotlin or Swift
+ * (set as `LoggerOptions.http_client`); without one, the library's own
+ * (reqwest) is used, if the build has it.
+ *
+ * Called on the thread running `flush` (and closing the logger), one
+ * request at a time. Return the server's answer whatever its status; throw
+ * [`HttpClientError`] when there is none. Must not follow redirects (a
+ * redirect would take the private log ID elsewhere) and must honour
+ * `timeout_ms`. In Kotlin, extend `SafeHttpClient` or use
+ * `UrlConnectionHttpClient` (android glue).
+ */
+open class HttpClientImpl: HttpClient, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sockstatlog_fn_clone_httpclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sockstatlog_fn_free_httpclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * POSTs `request` and returns the answer.
+     */
+open func post(request: HttpPostRequest)throws  -> HttpPostResponse  {
+    return try  FfiConverterTypeHttpPostResponse_lift(try rustCallWithError(FfiConverterTypeHttpClientError_lift) {
+        uniffiCallStatus in
+    uniffi_sockstatlog_fn_method_httpclient_post(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpPostRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpClient {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpClient = UniffiVTableCallbackInterfaceHttpClient(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpClient.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpClient: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpClient.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpClient: handle missing in uniffiClone")
+            }
+        },
+        post: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpPostResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpClient.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.post(
+                     request: try FfiConverterTypeHttpPostRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpPostResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHttpClientError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpClient> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpClient>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpClient() {
+    uniffi_sockstatlog_fn_init_callback_vtable_httpclient(UniffiCallbackInterfaceHttpClient.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpClient: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpClient>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpClient
+
+    public static func lift(_ handle: UInt64) throws -> HttpClient {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpClientImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpClient) -> UInt64 {
+         if let rustImpl = value as? HttpClientImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpClient_lift(_ handle: UInt64) throws -> HttpClient {
+    return try FfiConverterTypeHttpClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpClient_lower(_ value: HttpClient) -> UInt64 {
+    return FfiConverterTypeHttpClient.lower(value)
 }
 
 
@@ -1428,6 +1692,247 @@ public func FfiConverterTypeFlushReport_lower(_ value: FlushReport) -> RustBuffe
 
 
 /**
+ * One HTTP header: a name and its value.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * The header's name, e.g. `Content-Type`.
+     */
+    public var name: String
+    /**
+     * Its value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The header's name, e.g. `Content-Type`.
+         */name: String, 
+        /**
+         * Its value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * An upload request for an [`HttpClient`]: always a `POST`.
+ */
+public struct HttpPostRequest: Equatable, Hashable {
+    /**
+     * The full URL. It contains the private log ID: never log it or put it
+     * in an error message.
+     */
+    public var url: String
+    /**
+     * Headers to send, in order (`Content-Type`, `User-Agent`, and for a
+     * compressed body `Content-Encoding` and `Orig-Content-Length`).
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body, exactly as it goes on the wire.
+     */
+    public var body: Data
+    /**
+     * Give up after this many ms (connect and the whole exchange).
+     */
+    public var timeoutMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The full URL. It contains the private log ID: never log it or put it
+         * in an error message.
+         */url: String, 
+        /**
+         * Headers to send, in order (`Content-Type`, `User-Agent`, and for a
+         * compressed body `Content-Encoding` and `Orig-Content-Length`).
+         */headers: [HttpHeader], 
+        /**
+         * The body, exactly as it goes on the wire.
+         */body: Data, 
+        /**
+         * Give up after this many ms (connect and the whole exchange).
+         */timeoutMs: UInt64) {
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutMs = timeoutMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpPostRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpPostRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpPostRequest {
+        return
+            try HttpPostRequest(
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpPostRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpPostRequest_lift(_ buf: RustBuffer) throws -> HttpPostRequest {
+    return try FfiConverterTypeHttpPostRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpPostRequest_lower(_ value: HttpPostRequest) -> RustBuffer {
+    return FfiConverterTypeHttpPostRequest.lower(value)
+}
+
+
+/**
+ * The server's answer to an [`HttpPostRequest`], whatever its status.
+ */
+public struct HttpPostResponse: Equatable, Hashable {
+    /**
+     * The status code, e.g. 200.
+     */
+    public var status: UInt16
+    /**
+     * Response headers (at least `Retry-After` when the server sent it).
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body, or its start (only shown in diagnostics).
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The status code, e.g. 200.
+         */status: UInt16, 
+        /**
+         * Response headers (at least `Retry-After` when the server sent it).
+         */headers: [HttpHeader], 
+        /**
+         * The body, or its start (only shown in diagnostics).
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpPostResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpPostResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpPostResponse {
+        return
+            try HttpPostResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpPostResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpPostResponse_lift(_ buf: RustBuffer) throws -> HttpPostResponse {
+    return try FfiConverterTypeHttpPostResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpPostResponse_lower(_ value: HttpPostResponse) -> RustBuffer {
+    return FfiConverterTypeHttpPostResponse.lower(value)
+}
+
+
+/**
  * One label's cumulative byte counters.
  *
  * `tx` and `rx` are signed because Android's `TrafficStats` reports -1 for
@@ -1514,7 +2019,7 @@ public func FfiConverterTypeLabelCounters_lower(_ value: LabelCounters) -> RustB
 /**
  * Settings for a [`Logger`]. The defaults are the library's defaults.
  */
-public struct LoggerOptions: Equatable, Hashable {
+public struct LoggerOptions {
     /**
      * How often to poll the counter source, in ms (at least 10).
      */
@@ -1553,6 +2058,13 @@ public struct LoggerOptions: Equatable, Hashable {
      * Needs `server_url`.
      */
     public var collection: String?
+    /**
+     * The HTTP stack uploads go through (e.g. Kotlin's
+     * `UrlConnectionHttpClient`). `null`/`nil`: the library's own, in builds
+     * that have it (feature `reqwest-transport`); builds without it need
+     * one for `server_url`. Needs `server_url`.
+     */
+    public var httpClient: HttpClient?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1586,7 +2098,13 @@ public struct LoggerOptions: Equatable, Hashable {
         /**
          * The log collection. `null`/`nil`: `sockstats.log.tailscale.io`.
          * Needs `server_url`.
-         */collection: String? = nil) {
+         */collection: String? = nil, 
+        /**
+         * The HTTP stack uploads go through (e.g. Kotlin's
+         * `UrlConnectionHttpClient`). `null`/`nil`: the library's own, in builds
+         * that have it (feature `reqwest-transport`); builds without it need
+         * one for `server_url`. Needs `server_url`.
+         */httpClient: HttpClient? = nil) {
         self.pollPeriodMs = pollPeriodMs
         self.batchPeriodMs = batchPeriodMs
         self.sourceTimeoutMs = sourceTimeoutMs
@@ -1595,6 +2113,7 @@ public struct LoggerOptions: Equatable, Hashable {
         self.bufferCapBytes = bufferCapBytes
         self.serverUrl = serverUrl
         self.collection = collection
+        self.httpClient = httpClient
     }
 
     
@@ -1620,7 +2139,8 @@ public struct FfiConverterTypeLoggerOptions: FfiConverterRustBuffer {
                 maxQueuedBytes: FfiConverterUInt64.read(from: &buf), 
                 bufferCapBytes: FfiConverterOptionUInt64.read(from: &buf), 
                 serverUrl: FfiConverterOptionString.read(from: &buf), 
-                collection: FfiConverterOptionString.read(from: &buf)
+                collection: FfiConverterOptionString.read(from: &buf), 
+                httpClient: FfiConverterOptionTypeHttpClient.read(from: &buf)
         )
     }
 
@@ -1633,6 +2153,7 @@ public struct FfiConverterTypeLoggerOptions: FfiConverterRustBuffer {
         FfiConverterOptionUInt64.write(value.bufferCapBytes, into: &buf)
         FfiConverterOptionString.write(value.serverUrl, into: &buf)
         FfiConverterOptionString.write(value.collection, into: &buf)
+        FfiConverterOptionTypeHttpClient.write(value.httpClient, into: &buf)
     }
 }
 
@@ -1928,6 +2449,157 @@ public func FfiConverterTypeCounterSourceError_lower(_ value: CounterSourceError
 
 
 /**
+ * Why an [`HttpClient`] got no HTTP answer. Messages must not contain the
+ * request's URL (it holds the private log ID).
+ */
+public 
+enum HttpClientError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * No answer within `timeout_ms`. Retried while the flush's deadline allows.
+     */
+    case Timeout(
+        /**
+         * What went wrong.
+         */reason: String
+    )
+    /**
+     * The connection could not be made (DNS, TCP, TLS). Retried.
+     */
+    case Connect(
+        /**
+         * What went wrong.
+         */reason: String
+    )
+    /**
+     * The connection failed while sending or receiving. Retried.
+     */
+    case Request(
+        /**
+         * What went wrong.
+         */reason: String
+    )
+    /**
+     * The client cannot send at all: the flush stops, keeping the batch.
+     */
+    case Unusable(
+        /**
+         * What went wrong.
+         */reason: String
+    )
+    /**
+     * The foreign implementation threw something not declared (any other
+     * exception or error) or the call could not be made. Handled like
+     * `Unusable`.
+     */
+    case Unexpected(
+        /**
+         * What the binding reported.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension HttpClientError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpClientError: FfiConverterRustBuffer {
+    typealias SwiftType = HttpClientError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpClientError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Timeout(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .Connect(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .Request(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 4: return .Unusable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .Unexpected(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HttpClientError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Timeout(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Connect(reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Request(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Unusable(reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Unexpected(reason):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpClientError_lift(_ buf: RustBuffer) throws -> HttpClientError {
+    return try FfiConverterTypeHttpClientError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpClientError_lower(_ value: HttpClientError) -> RustBuffer {
+    return FfiConverterTypeHttpClientError.lower(value)
+}
+
+
+/**
  * An error from the sockstatlog API. The message says what went wrong and
  * what to do; it never contains a private log ID.
  */
@@ -2125,6 +2797,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeHttpClient: FfiConverterRustBuffer {
+    typealias SwiftType = HttpClient?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHttpClient.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHttpClient.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -2142,6 +2838,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
         }
         return seq
     }
@@ -2232,6 +2953,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sockstatlog_checksum_method_countersource_snapshot() != 5296) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sockstatlog_checksum_method_httpclient_post() != 595) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sockstatlog_checksum_method_logger_buffered_lines() != 42095) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2261,6 +2985,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitCounterSource()
+    uniffiCallbackInitHttpClient()
     return InitializationResult.ok
 }()
 

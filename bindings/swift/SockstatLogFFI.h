@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceCounterSourceMethod0)(uint64_t, RustBuffer
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_CLIENT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_CLIENT_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpClientMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_COUNTER_SOURCE
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_COUNTER_SOURCE
 typedef struct UniffiVTableCallbackInterfaceCounterSource {
@@ -257,6 +264,15 @@ typedef struct UniffiVTableCallbackInterfaceCounterSource {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceCounterSourceMethod0 _Nonnull snapshot;
 } UniffiVTableCallbackInterfaceCounterSource;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_CLIENT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_CLIENT
+typedef struct UniffiVTableCallbackInterfaceHttpClient {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpClientMethod0 _Nonnull post;
+} UniffiVTableCallbackInterfaceHttpClient;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_COUNTERSOURCE
@@ -277,6 +293,26 @@ void uniffi_sockstatlog_fn_init_callback_vtable_countersource(const UniffiVTable
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_COUNTERSOURCE_SNAPSHOT
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_COUNTERSOURCE_SNAPSHOT
 RustBuffer uniffi_sockstatlog_fn_method_countersource_snapshot(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_HTTPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_HTTPCLIENT
+uint64_t uniffi_sockstatlog_fn_clone_httpclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_FREE_HTTPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_FREE_HTTPCLIENT
+void uniffi_sockstatlog_fn_free_httpclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_INIT_CALLBACK_VTABLE_HTTPCLIENT
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_INIT_CALLBACK_VTABLE_HTTPCLIENT
+void uniffi_sockstatlog_fn_init_callback_vtable_httpclient(const UniffiVTableCallbackInterfaceHttpClient* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_HTTPCLIENT_POST
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_HTTPCLIENT_POST
+RustBuffer uniffi_sockstatlog_fn_method_httpclient_post(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_LOGGER
@@ -631,6 +667,12 @@ uint16_t uniffi_sockstatlog_checksum_func_sockstat_log_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_COUNTERSOURCE_SNAPSHOT
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_COUNTERSOURCE_SNAPSHOT
 uint16_t uniffi_sockstatlog_checksum_method_countersource_snapshot(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_HTTPCLIENT_POST
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_HTTPCLIENT_POST
+uint16_t uniffi_sockstatlog_checksum_method_httpclient_post(void
     
 );
 #endif

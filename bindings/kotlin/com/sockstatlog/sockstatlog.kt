@@ -653,6 +653,9 @@ internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
 internal interface UniffiCallbackInterfaceCounterSourceMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceHttpClientMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "snapshot")
 internal open class UniffiVTableCallbackInterfaceCounterSource(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -669,6 +672,25 @@ internal open class UniffiVTableCallbackInterfaceCounterSource(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `snapshot` = other.`snapshot`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "post")
+internal open class UniffiVTableCallbackInterfaceHttpClient(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `post`: UniffiCallbackInterfaceHttpClientMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `post`: UniffiCallbackInterfaceHttpClientMethod0? = null,
+    ): UniffiVTableCallbackInterfaceHttpClient(`uniffiFree`,`uniffiClone`,`post`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceHttpClient) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `post` = other.`post`
     }
 
 }
@@ -705,6 +727,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sockstatlog_checksum_method_countersource_snapshot(
     ): Int
+    external fun uniffi_sockstatlog_checksum_method_httpclient_post(
+    ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_buffered_lines(
     ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_flush(
@@ -740,6 +764,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "sockstatlog"))
         uniffiCallbackInterfaceCounterSource.register(this)
+        uniffiCallbackInterfaceHttpClient.register(this)
         
     }
 
@@ -751,6 +776,14 @@ internal object UniffiLib {
     external fun uniffi_sockstatlog_fn_init_callback_vtable_countersource(`vtable`: UniffiVTableCallbackInterfaceCounterSource,
     ): Unit
     external fun uniffi_sockstatlog_fn_method_countersource_snapshot(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sockstatlog_fn_clone_httpclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sockstatlog_fn_free_httpclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_sockstatlog_fn_init_callback_vtable_httpclient(`vtable`: UniffiVTableCallbackInterfaceHttpClient,
+    ): Unit
+    external fun uniffi_sockstatlog_fn_method_httpclient_post(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sockstatlog_fn_clone_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -909,6 +942,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sockstatlog_checksum_method_countersource_snapshot() and 0xFFFF) != 5296) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sockstatlog_checksum_method_httpclient_post() and 0xFFFF) != 595) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sockstatlog_checksum_method_logger_buffered_lines() and 0xFFFF) != 42095) {
@@ -1156,6 +1192,33 @@ public object FfiConverterUByte: FfiConverter<UByte, Byte> {
 /**
  * @suppress
  */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterULong: FfiConverter<ULong, Long> {
     override fun lift(value: Long): ULong {
         return value.toULong()
@@ -1276,6 +1339,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
         val byteBuf = toUtf8(value)
         buf.putInt(byteBuf.limit())
         buf.put(byteBuf)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
     }
 }
 
@@ -1617,6 +1699,354 @@ public object FfiConverterTypeCounterSource: FfiConverter<CounterSource, Long> {
     override fun allocationSize(value: CounterSource) = 8UL
 
     override fun write(value: CounterSource, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The HTTP stack `flush` uploads through, implemented in Kotlin or Swift
+ * (set as `LoggerOptions.http_client`); without one, the library's own
+ * (reqwest) is used, if the build has it.
+ *
+ * Called on the thread running `flush` (and closing the logger), one
+ * request at a time. Return the server's answer whatever its status; throw
+ * [`HttpClientError`] when there is none. Must not follow redirects (a
+ * redirect would take the private log ID elsewhere) and must honour
+ * `timeout_ms`. In Kotlin, extend `SafeHttpClient` or use
+ * `UrlConnectionHttpClient` (android glue).
+ */
+public interface HttpClient {
+    
+    /**
+     * POSTs `request` and returns the answer.
+     */
+    fun `post`(`request`: HttpPostRequest): HttpPostResponse
+    
+    companion object
+}
+
+/**
+ * The HTTP stack `flush` uploads through, implemented in Kotlin or Swift
+ * (set as `LoggerOptions.http_client`); without one, the library's own
+ * (reqwest) is used, if the build has it.
+ *
+ * Called on the thread running `flush` (and closing the logger), one
+ * request at a time. Return the server's answer whatever its status; throw
+ * [`HttpClientError`] when there is none. Must not follow redirects (a
+ * redirect would take the private log ID elsewhere) and must honour
+ * `timeout_ms`. In Kotlin, extend `SafeHttpClient` or use
+ * `UrlConnectionHttpClient` (android glue).
+ */
+open class HttpClientImpl: Disposable, AutoCloseable, HttpClient
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_sockstatlog_fn_free_httpclient(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_sockstatlog_fn_clone_httpclient(handle, status)
+        }
+    }
+
+    
+    /**
+     * POSTs `request` and returns the answer.
+     */
+    @Throws(HttpClientException::class)override fun `post`(`request`: HttpPostRequest): HttpPostResponse {
+            return FfiConverterTypeHttpPostResponse.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HttpClientException) { _status ->
+    UniffiLib.uniffi_sockstatlog_fn_method_httpclient_post(
+        it,
+        
+        FfiConverterTypeHttpPostRequest.lower(`request`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceHttpClient {
+    internal object `post`: UniffiCallbackInterfaceHttpClientMethod0 {
+        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeHttpClient.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`post`(
+                    FfiConverterTypeHttpPostRequest.lift(`request`),
+                )
+            }
+            val writeReturn = { value: HttpPostResponse -> uniffiOutReturn.setValue(FfiConverterTypeHttpPostResponse.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HttpClientException -> FfiConverterTypeHttpClientError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeHttpClient.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeHttpClient.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceHttpClient.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `post`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_sockstatlog_fn_init_callback_vtable_httpclient(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpClient: FfiConverter<HttpClient, Long> {
+    internal val handleMap = UniffiHandleMap<HttpClient>()
+
+    override fun lower(value: HttpClient): Long {
+        if (value is HttpClientImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): HttpClient {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpClientImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): HttpClient {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: HttpClient) = 8UL
+
+    override fun write(value: HttpClient, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -2320,6 +2750,173 @@ public object FfiConverterTypeFlushReport: FfiConverterRustBuffer<FlushReport> {
 
 
 /**
+ * One HTTP header: a name and its value.
+ */
+data class HttpHeader (
+    /**
+     * The header's name, e.g. `Content-Type`.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Its value.
+     */
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
+    override fun read(buf: ByteBuffer): HttpHeader {
+        return HttpHeader(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpHeader) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: HttpHeader, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * An upload request for an [`HttpClient`]: always a `POST`.
+ */
+data class HttpPostRequest (
+    /**
+     * The full URL. It contains the private log ID: never log it or put it
+     * in an error message.
+     */
+    var `url`: kotlin.String
+    , 
+    /**
+     * Headers to send, in order (`Content-Type`, `User-Agent`, and for a
+     * compressed body `Content-Encoding` and `Orig-Content-Length`).
+     */
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * The body, exactly as it goes on the wire.
+     */
+    var `body`: kotlin.ByteArray
+    , 
+    /**
+     * Give up after this many ms (connect and the whole exchange).
+     */
+    var `timeoutMs`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpPostRequest: FfiConverterRustBuffer<HttpPostRequest> {
+    override fun read(buf: ByteBuffer): HttpPostRequest {
+        return HttpPostRequest(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpPostRequest) = (
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterByteArray.allocationSize(value.`body`) +
+            FfiConverterULong.allocationSize(value.`timeoutMs`)
+    )
+
+    override fun write(value: HttpPostRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
+            FfiConverterULong.write(value.`timeoutMs`, buf)
+    }
+}
+
+
+
+/**
+ * The server's answer to an [`HttpPostRequest`], whatever its status.
+ */
+data class HttpPostResponse (
+    /**
+     * The status code, e.g. 200.
+     */
+    var `status`: kotlin.UShort
+    , 
+    /**
+     * Response headers (at least `Retry-After` when the server sent it).
+     */
+    var `headers`: List<HttpHeader>
+    , 
+    /**
+     * The body, or its start (only shown in diagnostics).
+     */
+    var `body`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpPostResponse: FfiConverterRustBuffer<HttpPostResponse> {
+    override fun read(buf: ByteBuffer): HttpPostResponse {
+        return HttpPostResponse(
+            FfiConverterUShort.read(buf),
+            FfiConverterSequenceTypeHttpHeader.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpPostResponse) = (
+            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
+            FfiConverterByteArray.allocationSize(value.`body`)
+    )
+
+    override fun write(value: HttpPostResponse, buf: ByteBuffer) {
+            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
+    }
+}
+
+
+
+/**
  * One label's cumulative byte counters.
  *
  * `tx` and `rx` are signed because Android's `TrafficStats` reports -1 for
@@ -2428,12 +3025,36 @@ data class LoggerOptions (
      * Needs `server_url`.
      */
     var `collection`: kotlin.String? = null 
+    , 
+    /**
+     * The HTTP stack uploads go through (e.g. Kotlin's
+     * `UrlConnectionHttpClient`). `null`/`nil`: the library's own, in builds
+     * that have it (feature `reqwest-transport`); builds without it need
+     * one for `server_url`. Needs `server_url`.
+     */
+    var `httpClient`: HttpClient? = null 
     
-){
+): Disposable{
     
 
     
 
+    
+    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
+    override fun destroy() {
+        
+    Disposable.destroy(
+        this.`pollPeriodMs`,
+        this.`batchPeriodMs`,
+        this.`sourceTimeoutMs`,
+        this.`maxQueuedLines`,
+        this.`maxQueuedBytes`,
+        this.`bufferCapBytes`,
+        this.`serverUrl`,
+        this.`collection`,
+        this.`httpClient`
+    )
+    }
     
     companion object
 }
@@ -2452,6 +3073,7 @@ public object FfiConverterTypeLoggerOptions: FfiConverterRustBuffer<LoggerOption
             FfiConverterOptionalULong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeHttpClient.read(buf),
         )
     }
 
@@ -2463,7 +3085,8 @@ public object FfiConverterTypeLoggerOptions: FfiConverterRustBuffer<LoggerOption
             FfiConverterULong.allocationSize(value.`maxQueuedBytes`) +
             FfiConverterOptionalULong.allocationSize(value.`bufferCapBytes`) +
             FfiConverterOptionalString.allocationSize(value.`serverUrl`) +
-            FfiConverterOptionalString.allocationSize(value.`collection`)
+            FfiConverterOptionalString.allocationSize(value.`collection`) +
+            FfiConverterOptionalTypeHttpClient.allocationSize(value.`httpClient`)
     )
 
     override fun write(value: LoggerOptions, buf: ByteBuffer) {
@@ -2475,6 +3098,7 @@ public object FfiConverterTypeLoggerOptions: FfiConverterRustBuffer<LoggerOption
             FfiConverterOptionalULong.write(value.`bufferCapBytes`, buf)
             FfiConverterOptionalString.write(value.`serverUrl`, buf)
             FfiConverterOptionalString.write(value.`collection`, buf)
+            FfiConverterOptionalTypeHttpClient.write(value.`httpClient`, buf)
     }
 }
 
@@ -2714,6 +3338,188 @@ public object FfiConverterTypeCounterSourceError : FfiConverterRustBuffer<Counte
 
 
 /**
+ * Why an [`HttpClient`] got no HTTP answer. Messages must not contain the
+ * request's URL (it holds the private log ID).
+ */
+sealed class HttpClientException: kotlin.Exception() {
+    
+    /**
+     * No answer within `timeout_ms`. Retried while the flush's deadline allows.
+     */
+    class Timeout(
+        
+        /**
+         * What went wrong.
+         */
+        val `reason`: kotlin.String
+        ) : HttpClientException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The connection could not be made (DNS, TCP, TLS). Retried.
+     */
+    class Connect(
+        
+        /**
+         * What went wrong.
+         */
+        val `reason`: kotlin.String
+        ) : HttpClientException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The connection failed while sending or receiving. Retried.
+     */
+    class Request(
+        
+        /**
+         * What went wrong.
+         */
+        val `reason`: kotlin.String
+        ) : HttpClientException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The client cannot send at all: the flush stops, keeping the batch.
+     */
+    class Unusable(
+        
+        /**
+         * What went wrong.
+         */
+        val `reason`: kotlin.String
+        ) : HttpClientException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The foreign implementation threw something not declared (any other
+     * exception or error) or the call could not be made. Handled like
+     * `Unusable`.
+     */
+    class Unexpected(
+        
+        /**
+         * What the binding reported.
+         */
+        val `reason`: kotlin.String
+        ) : HttpClientException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<HttpClientException> {
+        override fun lift(error_buf: RustBuffer.ByValue): HttpClientException = FfiConverterTypeHttpClientError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpClientError : FfiConverterRustBuffer<HttpClientException> {
+    override fun read(buf: ByteBuffer): HttpClientException {
+        
+
+        return when(buf.getInt()) {
+            1 -> HttpClientException.Timeout(
+                FfiConverterString.read(buf),
+                )
+            2 -> HttpClientException.Connect(
+                FfiConverterString.read(buf),
+                )
+            3 -> HttpClientException.Request(
+                FfiConverterString.read(buf),
+                )
+            4 -> HttpClientException.Unusable(
+                FfiConverterString.read(buf),
+                )
+            5 -> HttpClientException.Unexpected(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: HttpClientException): ULong {
+        return when(value) {
+            is HttpClientException.Timeout -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is HttpClientException.Connect -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is HttpClientException.Request -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is HttpClientException.Unusable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is HttpClientException.Unexpected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: HttpClientException, buf: ByteBuffer) {
+        when(value) {
+            is HttpClientException.Timeout -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is HttpClientException.Connect -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is HttpClientException.Request -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is HttpClientException.Unusable -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is HttpClientException.Unexpected -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+
+
+/**
  * An error from the sockstatlog API. The message says what went wrong and
  * what to do; it never contains a private log ID.
  */
@@ -2888,6 +3694,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeHttpClient: FfiConverterRustBuffer<HttpClient?> {
+    override fun read(buf: ByteBuffer): HttpClient? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeHttpClient.read(buf)
+    }
+
+    override fun allocationSize(value: HttpClient?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeHttpClient.allocationSize(value)
+        }
+    }
+
+    override fun write(value: HttpClient?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeHttpClient.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -2906,6 +3744,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<HttpHeader>> {
+    override fun read(buf: ByteBuffer): List<HttpHeader> {
+        val len = buf.getInt()
+        return List<HttpHeader>(len) {
+            FfiConverterTypeHttpHeader.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<HttpHeader>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeHttpHeader.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<HttpHeader>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeHttpHeader.write(it, buf)
         }
     }
 }

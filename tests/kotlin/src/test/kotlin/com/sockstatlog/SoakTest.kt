@@ -11,12 +11,45 @@ import java.nio.file.Path
 /** Threads of this process, JVM-attached or not (Linux). */
 fun osThreads(): Int = File("/proc/self/task").list()!!.size
 
+/** This process's resident set size in KiB (Linux /proc/self/status VmRSS), or null. */
+fun rssKiB(): Long? =
+    runCatching {
+        File("/proc/self/status").readLines().first { it.startsWith("VmRSS:") }
+            .removePrefix("VmRSS:").trim().removeSuffix("kB").trim().toLong()
+    }.getOrNull()
+
+/** JVM heap in use after a full collection, in KiB. */
+fun heapAfterGcKiB(): Long {
+    val memory = ManagementFactory.getMemoryMXBean()
+    repeat(3) {
+        System.gc()
+        Thread.sleep(50)
+    }
+    return memory.heapMemoryUsage.used / 1024
+}
+
+/**
+ * Memory at one point of the soak. Rust's heap cannot be seen from Kotlin,
+ * so the process's RSS (Rust heap, JVM heap and native memory together) and
+ * the JVM heap after a full collection.
+ */
+data class MemorySample(val polls: ULong, val rssKiB: Long?, val heapKiB: Long)
+
 class SoakTest {
     @TempDir lateinit var dir: Path
 
     /**
-     * 10,000 polls at a 10 ms period (about 100 s): no thread growth, and the
-     * cost of one poll measured from the Kotlin side.
+     * 10,000 polls at a 10 ms period (about 100 s): no thread growth, no
+     * memory growth, and the cost of one poll measured from the Kotlin side.
+     *
+     * Memory: sampled at poll 2,000 (after warm-up, JIT and the buffer's
+     * first batches) and at the end. Tolerances: RSS may grow by at most
+     * [RSS_TOLERANCE_KIB] (16 MiB: the JVM's own noise: heap regions
+     * committed, code cache, GC structures; a leak of 2 KiB or more per poll
+     * over the 8,000 polls exceeds it); the JVM heap after a full GC by at
+     * most [HEAP_TOLERANCE_KIB] (4 MiB; about 500 bytes per poll). With
+     * fewer polls (-Dsockstatlog.soakPolls below 4,000) the figures are
+     * printed but not checked.
      */
     @Test
     fun tenThousandPollsWithoutThreadGrowth() {
@@ -47,6 +80,9 @@ class SoakTest {
         val idleCpuPerNs = (os.processCpuTime - idle0).toDouble() / (System.nanoTime() - idleT0)
 
         var maxOs = 0
+        val sampleAt = 2_000uL
+        var early: MemorySample? = null
+        var sampleCpu = 0L
         var statsCalls = 0L
         var statsNs = 0L
         val logger = Logger(dir.resolve("soak").toString(), NODE_ID, source, fastOptions())
@@ -60,12 +96,37 @@ class SoakTest {
                 statsNs += System.nanoTime() - s0
                 statsCalls++
                 if (stats.polls >= polls) break
+                if (early == null && stats.polls >= sampleAt) {
+                    val c0 = os.processCpuTime
+                    early = MemorySample(stats.polls, rssKiB(), heapAfterGcKiB())
+                    sampleCpu += os.processCpuTime - c0 // not a poll's cost
+                }
                 maxOs = maxOf(maxOs, osThreads())
                 Thread.sleep(50)
             }
-            val cpu = os.processCpuTime - cpu0
+            val cpu = os.processCpuTime - cpu0 - sampleCpu
             val wall = System.nanoTime() - t0
             val stats = l.stats()
+            val late = MemorySample(stats.polls, rssKiB(), heapAfterGcKiB())
+            val first = early
+            println(
+                "SOCKSTATLOG-MEMORY early=$first late=$late rssGrowth=${
+                    if (first?.rssKiB != null && late.rssKiB != null) late.rssKiB - first.rssKiB else null
+                } KiB heapGrowth=${first?.let { late.heapKiB - it.heapKiB }} KiB " +
+                    "(tolerance rss $RSS_TOLERANCE_KIB KiB, heap $HEAP_TOLERANCE_KIB KiB)",
+            )
+            if (first != null && late.polls >= first.polls + 2_000uL) {
+                if (first.rssKiB != null && late.rssKiB != null) {
+                    assertTrue(
+                        late.rssKiB - first.rssKiB <= RSS_TOLERANCE_KIB,
+                        "RSS grew from ${first.rssKiB} KiB (poll ${first.polls}) to ${late.rssKiB} KiB (poll ${late.polls})",
+                    )
+                }
+                assertTrue(
+                    late.heapKiB - first.heapKiB <= HEAP_TOLERANCE_KIB,
+                    "JVM heap after GC grew from ${first.heapKiB} KiB to ${late.heapKiB} KiB",
+                )
+            }
             val perPollCpuUs = (cpu - idleCpuPerNs * wall) / stats.polls.toDouble() / 1000.0
             val perPollWallUs = wall.toDouble() / stats.polls.toDouble() / 1000.0
             println(
@@ -87,5 +148,10 @@ class SoakTest {
         assertTrue(maxOs <= osBefore + 2, "threads grew: $osBefore -> $maxOs")
         assertTrue(osAfter <= osBefore, "threads left behind: $osBefore -> $osAfter")
         assertTrue(jvmThreads.threadCount <= jvmBefore + 1)
+    }
+
+    companion object {
+        const val RSS_TOLERANCE_KIB = 16L * 1024
+        const val HEAP_TOLERANCE_KIB = 4L * 1024
     }
 }
