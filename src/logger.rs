@@ -145,7 +145,9 @@ pub struct LoggerStats {
     pub lines_buffered: u64,
     /// Batches the buffer could not store (kept queued and retried).
     pub buffer_errors: u64,
-    /// Times the worker thread woke.
+    /// Times the worker thread woke from a wait (a poll tick, a request, or
+    /// a spurious wakeup). About one per poll while enabled, none while
+    /// disabled and idle.
     pub worker_wakeups: u64,
     /// The buffer's own counters.
     pub buffer: BufferStats,

@@ -19,6 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// How early a tick may be taken rather than waited for again.
+const TICK_SLACK: Duration = Duration::from_millis(1);
+
 /// The worker's timing settings.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Settings {
@@ -253,8 +256,9 @@ impl Worker<'_> {
 
     fn start_polling(&mut self) {
         self.poller.reset();
-        self.poll_once();
+        // The grid starts when the baseline poll starts (not when it ends).
         let now = self.shared.clock.monotonic();
+        self.poll_once();
         self.next_tick = now + self.shared.settings.poll_period;
         self.next_batch = now + self.shared.settings.batch_period;
     }
@@ -266,7 +270,6 @@ impl Worker<'_> {
         let mut seen_flush = 0;
         let mut control = lock(&shared.control);
         loop {
-            add(&shared.counters.wakeups, 1);
             control.parked = false;
             if control.generation != seen_generation || control.stop {
                 let (generation, stop) = (control.generation, control.stop);
@@ -305,10 +308,14 @@ impl Worker<'_> {
             if !self.running {
                 control.parked = true;
                 control = shared.wake.wait(control).unwrap_or_else(|e| e.into_inner());
+                add(&shared.counters.wakeups, 1);
                 continue;
             }
             let now = shared.clock.monotonic();
-            if now >= self.next_tick {
+            // A timed wait can end a hair before the tick (the condition
+            // variable's clock is not the poller's): poll then rather than
+            // waking a second time for the rest.
+            if now + TICK_SLACK >= self.next_tick {
                 drop(control);
                 self.poll_once();
                 // Scheduled from the time this poll was due to start, so a
@@ -329,6 +336,7 @@ impl Worker<'_> {
                 .wait_timeout(control, self.next_tick - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            add(&shared.counters.wakeups, 1);
         }
     }
 }
