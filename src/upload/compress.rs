@@ -8,7 +8,7 @@
 //! Settings: level [`LEVEL`] (zstd's fast strategy) with a
 //! 2^[`WINDOW_LOG`]-byte window, one thread, no dictionary, no checksum (TLS
 //! already protects the bytes), the content size in the frame header (so the
-//! server can size its buffer). Measured with `examples/upload_cost.rs` on
+//! server can size its buffer). Measured with `tools/perf/src/bin/upload_cost.rs` on
 //! realistic event lines (256 KiB bodies, see `docs/UPLOAD.md`): the
 //! compression context takes 209 KiB while a flush runs and nothing between
 //! flushes (it is created per flush), and bodies shrink about 12x.

@@ -12,9 +12,11 @@ use sockstatlog::upload::{
     HttpRequest, HttpResponse, HttpTransport, LogtailUploader, ReqwestTransport, RetryPolicy,
     TransportError, UploaderConfig,
 };
+use sockstatlog::MemoryBuffer;
 use sockstatlog::{
     CounterSource, Label, LogBuffer, Logger, Options, PrivateId, PublicId, Snapshot, SourceError,
 };
+use sockstatlog_logserver::RunningServer;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -217,6 +219,43 @@ pub fn logger(
     .expect("a logger");
     assert_eq!(logger.log_id().to_string(), log_id());
     logger
+}
+
+/// What most tests start from: a log server, and a logger for [`node`] in a
+/// fresh directory with a memory buffer, uploading to the server through a
+/// [`Recording`] transport.
+pub struct Setup {
+    /// The server.
+    pub server: RunningServer,
+    /// What the uploader sent and got back.
+    pub transport: Arc<Recording>,
+    /// The logger's buffer.
+    pub buffer: Arc<MemoryBuffer>,
+    /// The logger (disabled; tests write their lines).
+    pub logger: Logger,
+    /// The log directory, removed when dropped.
+    pub dir: tempfile::TempDir,
+}
+
+/// A [`Setup`] around `server`, with bodies of at most `max_body_bytes`.
+pub fn setup(server: RunningServer, max_body_bytes: usize) -> Setup {
+    let transport = Recording::new();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let buffer = Arc::new(MemoryBuffer::default());
+    let uploader = uploader(
+        &server.base_url(),
+        transport.clone(),
+        RetryPolicy::default(),
+        max_body_bytes,
+    );
+    let logger = logger(dir.path(), buffer.clone(), uploader);
+    Setup {
+        server,
+        transport,
+        buffer,
+        logger,
+        dir,
+    }
 }
 
 /// Removes the `"logtail":{...}` member `client_time` put first in a

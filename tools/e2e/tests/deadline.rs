@@ -1,9 +1,7 @@
 //! A slow server cannot hold a flush past its deadline, and the batch stays.
 
-use sockstatlog::MemoryBuffer;
 use sockstatlog_e2e::*;
 use sockstatlog_logserver::{Config, FaultConfig, Server};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -17,16 +15,13 @@ fn a_flush_returns_by_its_deadline_and_keeps_the_batch() {
         ..Config::in_memory()
     })
     .unwrap();
-    let transport = Recording::new();
-    let dir = tempfile::tempdir().unwrap();
-    let buffer = Arc::new(MemoryBuffer::default());
-    let uploader = uploader(
-        &server.base_url(),
-        transport.clone(),
-        Default::default(),
-        256 * 1024,
-    );
-    let logger = logger(dir.path(), buffer.clone(), uploader);
+    let Setup {
+        server: _server,
+        transport,
+        buffer,
+        logger,
+        dir: _dir,
+    } = setup(server, 256 * 1024);
     let lines = event_lines(50, 1_764_373_555_000);
     for line in &lines {
         logger.write(line).unwrap();

@@ -61,7 +61,10 @@ fn lines_from_an_earlier_run_wait_for_a_flush_while_the_logger_polls() {
     logger.set_logging_enabled(true).unwrap();
     let start = Instant::now();
     while calls.load(Ordering::SeqCst) == 0 {
-        assert!(start.elapsed() < Duration::from_secs(20), "no baseline poll");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no baseline poll"
+        );
         std::thread::yield_now();
     }
     // 30 simulated seconds of polling: 300 polls, 30 batches to the buffer.

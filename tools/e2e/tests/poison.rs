@@ -1,10 +1,8 @@
 //! A batch the server refuses for good (4xx) is dropped and counted, and the
 //! lines after it still go.
 
-use sockstatlog::MemoryBuffer;
 use sockstatlog_e2e::*;
 use sockstatlog_logserver::{Config, Server};
-use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
@@ -16,16 +14,13 @@ fn a_refused_batch_is_dropped_counted_and_does_not_block_the_rest() {
         ..Config::in_memory()
     })
     .unwrap();
-    let transport = Recording::new();
-    let dir = tempfile::tempdir().unwrap();
-    let buffer = Arc::new(MemoryBuffer::default());
-    let uploader = uploader(
-        &server.base_url(),
-        transport.clone(),
-        Default::default(),
-        4 * 1024,
-    );
-    let logger = logger(dir.path(), buffer.clone(), uploader);
+    let Setup {
+        server,
+        transport,
+        buffer: _,
+        logger,
+        dir: _dir,
+    } = setup(server, 4 * 1024);
     let lines = event_lines(60, 1_764_373_555_000);
     let poison = format!(r#"{{"huge":"{}"}}"#, "z".repeat(16 * 1024));
     for line in &lines[..30] {

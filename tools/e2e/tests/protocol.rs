@@ -1,25 +1,20 @@
 //! The wire protocol, checked against the log server: what is stored, in
 //! which form, and how bodies are encoded.
 
-use sockstatlog::MemoryBuffer;
 use sockstatlog_e2e::*;
 use sockstatlog_logserver::{Config, Server};
-use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
 fn entries_are_stored_exactly_with_the_logtail_member_first() {
     let server = Server::start(Config::in_memory()).unwrap();
-    let transport = Recording::new();
-    let dir = tempfile::tempdir().unwrap();
-    let buffer = Arc::new(MemoryBuffer::default());
-    let uploader = uploader(
-        &server.base_url(),
-        transport.clone(),
-        Default::default(),
-        256 * 1024,
-    );
-    let logger = logger(dir.path(), buffer.clone(), uploader);
+    let Setup {
+        server,
+        transport,
+        buffer: _,
+        logger,
+        dir: _dir,
+    } = setup(server, 256 * 1024);
     let event = event_lines(1, 1_764_373_555_000).remove(0);
     let lines = [
         event.as_str(),
@@ -83,16 +78,13 @@ fn entries_are_stored_exactly_with_the_logtail_member_first() {
 #[test]
 fn big_bodies_are_sent_with_zstd_and_stored_in_order() {
     let server = Server::start(Config::in_memory()).unwrap();
-    let transport = Recording::new();
-    let dir = tempfile::tempdir().unwrap();
-    let buffer = Arc::new(MemoryBuffer::default());
-    let uploader = uploader(
-        &server.base_url(),
-        transport.clone(),
-        Default::default(),
-        256 * 1024,
-    );
-    let logger = logger(dir.path(), buffer.clone(), uploader);
+    let Setup {
+        server,
+        transport,
+        buffer: _,
+        logger,
+        dir: _dir,
+    } = setup(server, 256 * 1024);
     let lines = event_lines(5_000, 1_764_373_555_000);
     for line in &lines {
         logger.write(line).unwrap();
@@ -141,15 +133,13 @@ fn big_bodies_are_sent_with_zstd_and_stored_in_order() {
 #[test]
 fn a_flush_with_nothing_buffered_makes_no_request() {
     let server = Server::start(Config::in_memory()).unwrap();
-    let transport = Recording::new();
-    let dir = tempfile::tempdir().unwrap();
-    let uploader = uploader(
-        &server.base_url(),
-        transport.clone(),
-        Default::default(),
-        256 * 1024,
-    );
-    let logger = logger(dir.path(), Arc::new(MemoryBuffer::default()), uploader);
+    let Setup {
+        server,
+        transport,
+        buffer: _,
+        logger,
+        dir: _dir,
+    } = setup(server, 256 * 1024);
     let report = logger.flush(Duration::from_secs(5)).unwrap();
     assert!(report.complete);
     assert_eq!(report.requests, 0);

@@ -1,10 +1,8 @@
 //! `Retry-After`: waited for when the flush's deadline allows, not tried
 //! when it does not (the batch then waits for the next flush).
 
-use sockstatlog::MemoryBuffer;
 use sockstatlog_e2e::*;
 use sockstatlog_logserver::{Config, Fault, FaultConfig, FaultPlan, RunningServer, Server};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A server whose first upload gets `429` with `Retry-After: 1` and whose
@@ -38,15 +36,13 @@ fn server_429_then_ok() -> RunningServer {
 #[test]
 fn retry_after_is_waited_for_when_the_deadline_allows() {
     let server = server_429_then_ok();
-    let transport = Recording::new();
-    let dir = tempfile::tempdir().unwrap();
-    let uploader = uploader(
-        &server.base_url(),
-        transport.clone(),
-        Default::default(),
-        256 * 1024,
-    );
-    let logger = logger(dir.path(), Arc::new(MemoryBuffer::default()), uploader);
+    let Setup {
+        server,
+        transport,
+        buffer: _,
+        logger,
+        dir: _dir,
+    } = setup(server, 256 * 1024);
     logger.write(r#"{"hello":"world"}"#).unwrap();
     let report = logger.flush(Duration::from_secs(5)).unwrap();
     assert!(report.complete, "{report:?}");
@@ -69,16 +65,13 @@ fn retry_after_is_waited_for_when_the_deadline_allows() {
 #[test]
 fn no_retry_when_the_wait_does_not_fit_and_the_next_flush_sends_it() {
     let server = server_429_then_ok();
-    let transport = Recording::new();
-    let dir = tempfile::tempdir().unwrap();
-    let buffer = Arc::new(MemoryBuffer::default());
-    let uploader = uploader(
-        &server.base_url(),
-        transport.clone(),
-        Default::default(),
-        256 * 1024,
-    );
-    let logger = logger(dir.path(), buffer.clone(), uploader);
+    let Setup {
+        server,
+        transport: _,
+        buffer,
+        logger,
+        dir: _dir,
+    } = setup(server, 256 * 1024);
     logger.write(r#"{"hello":"world"}"#).unwrap();
     let started = Instant::now();
     let report = logger.flush(Duration::from_millis(1_100)).unwrap();

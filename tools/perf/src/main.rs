@@ -11,9 +11,7 @@
 //! - `upload --server-bin PATH`: a full 5 MiB buffer flushed to the server:
 //!   compression ratio, throughput, bytes on the wire per event.
 
-mod alloc;
-mod server;
-mod source;
+use sockstatlog_perf::{alloc, server, source};
 
 use sockstatlog::upload::{LogtailUploader, UploaderConfig};
 use sockstatlog::{
@@ -212,7 +210,7 @@ fn library_wakeups() -> u64 {
 }
 
 fn wakeups() -> Result<()> {
-    const SECONDS: u64 = 5;
+    const SECONDS: u64 = 10;
     let node: PublicId = NODE.parse()?;
     let dir = std::env::temp_dir().join(format!("sockstatlog-perf-w-{}", std::process::id()));
     let source = Arc::new(source::BusyLabels::new(13));
@@ -226,8 +224,11 @@ fn wakeups() -> Result<()> {
     logger.set_logging_enabled(true)?;
     std::thread::sleep(Duration::from_millis(500));
     let before = library_wakeups();
+    let (loop_before, polls_before) = (logger.stats().worker_wakeups, logger.stats().polls);
     std::thread::sleep(Duration::from_secs(SECONDS));
     let enabled = library_wakeups() - before;
+    let loop_enabled = logger.stats().worker_wakeups - loop_before;
+    let polls = logger.stats().polls - polls_before;
     logger.set_logging_enabled(false)?;
     logger.flush(Duration::from_secs(5))?;
     std::thread::sleep(Duration::from_millis(2_000));
@@ -248,6 +249,14 @@ fn wakeups() -> Result<()> {
         disabled as f64 / SECONDS as f64
     );
     println!("worker_loop_wakeups_disabled={loop_disabled}");
+    println!(
+        "worker_loop_wakeups_per_second_enabled={:.1}",
+        loop_enabled as f64 / SECONDS as f64
+    );
+    println!(
+        "worker_loop_wakeups_per_poll_enabled={:.2}",
+        loop_enabled as f64 / polls.max(1) as f64
+    );
     Ok(())
 }
 
