@@ -1,0 +1,3 @@
+module sockstatlog/tools/gobench
+
+go 1.21
