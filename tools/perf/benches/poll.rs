@@ -6,39 +6,16 @@
 //! 13 labels all changing; 13 labels with 3 changing; 13 labels with none
 //! changing; 64 labels all changing.
 //!
-//! `cargo bench --bench poll` prints Criterion's timings, then heap
-//! allocations per poll counted by a counting global allocator.
+//! `cargo bench -p sockstatlog-perf --bench poll` prints Criterion's
+//! timings, then heap allocations per poll counted by the counting global
+//! allocator of `sockstatlog_perf::alloc`.
 
 use criterion::{criterion_group, Criterion};
 use sockstatlog::poll::{PollTiming, Poller};
 use sockstatlog::{Counters, Label, Snapshot};
-use std::alloc::{GlobalAlloc, Layout, System};
+use sockstatlog_perf::alloc;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// Counts allocations (and reallocations) made through the global allocator.
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// A synthetic platform: `labels` labels, the first `changing` of which move.
 struct Scenario {
@@ -157,9 +134,9 @@ fn allocations() {
         let mut in_work = 0;
         for _ in 0..POLLS {
             run.traffic();
-            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            let before = alloc::allocations() as u64;
             black_box(run.poll());
-            in_work += ALLOCATIONS.load(Ordering::Relaxed) - before;
+            in_work += alloc::allocations() as u64 - before;
         }
         println!("  {:<28} {:.2}", s.name, in_work as f64 / POLLS as f64);
     }
