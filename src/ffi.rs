@@ -53,6 +53,9 @@ pub enum SockstatError {
     /// The operation did not finish by its deadline; what was done is kept.
     #[error("{0}")]
     DeadlineExceeded(String),
+    /// The logger's worker thread could not be started.
+    #[error("{0}")]
+    WorkerThread(String),
 }
 
 impl From<Error> for SockstatError {
@@ -65,7 +68,11 @@ impl From<Error> for SockstatError {
             Error::LogDirectory { .. } => SockstatError::LogDirectory(message),
             Error::InvalidLine(_) => SockstatError::InvalidLine(message),
             Error::Buffer(_) => SockstatError::Buffer(message),
-            Error::DeadlineExceeded { .. } => SockstatError::DeadlineExceeded(message),
+            Error::DeadlineExceeded { .. } | Error::FlushInProgress { .. } => {
+                SockstatError::DeadlineExceeded(message)
+            }
+            Error::WorkerThread { .. } => SockstatError::WorkerThread(message),
+            Error::UploadLock { .. } => SockstatError::LogDirectory(message),
         }
     }
 }
@@ -507,6 +514,9 @@ pub struct FlushReport {
     pub retries: u64,
     /// The last failure seen, if any.
     pub last_error: Option<String>,
+    /// Another process, or another logger/LogUploader on the same directory,
+    /// was uploading; this flush uploaded nothing and returned at once.
+    pub other_uploader_active: bool,
 }
 
 impl From<CoreFlushReport> for FlushReport {
@@ -523,6 +533,7 @@ impl From<CoreFlushReport> for FlushReport {
             requests: r.requests,
             retries: r.retries,
             last_error: r.last_error,
+            other_uploader_active: r.other_uploader_active,
         }
     }
 }

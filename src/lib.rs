@@ -32,6 +32,7 @@ pub mod event;
 mod ffi;
 pub mod label;
 pub mod line;
+mod log_uploader;
 mod logger;
 pub mod logid;
 mod platform;
@@ -40,6 +41,7 @@ pub mod queue;
 pub mod snapshot;
 pub mod source;
 pub mod upload;
+mod upload_claim;
 mod worker;
 
 pub use buffer::{BufferStats, FileBuffer, FileBufferOptions, LogBuffer, MemoryBuffer};
@@ -47,13 +49,16 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
 pub use event::Event;
 pub use label::Label;
+pub use log_uploader::LogUploader;
 pub use logger::{
     Logger, LoggerStats, Options, DEFAULT_BATCH_PERIOD, DEFAULT_BUFFER_CAP_BYTES,
-    DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_LINES, DEFAULT_POLL_PERIOD, MIN_POLL_PERIOD,
+    DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_LINES, DEFAULT_POLL_PERIOD,
+    DEFAULT_SOURCE_TIMEOUT, FLUSH_WORKER_SHARE_PERCENT, MIN_POLL_PERIOD,
 };
 pub use logid::{LogIdError, PrivateId, PublicId};
 pub use snapshot::{Counters, DeltaEntry, Snapshot, SnapshotError};
 pub use source::{CounterSource, SourceError};
 pub use upload::{FlushReport, HttpTransport, LogtailUploader, Uploader, UploaderConfig};
+pub use upload_claim::UPLOAD_LOCK_FILE;
 
 uniffi::setup_scaffolding!();

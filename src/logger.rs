@@ -33,6 +33,25 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 512 * 1024;
 pub const DEFAULT_BUFFER_CAP_BYTES: u64 = 5 * 1024 * 1024;
 /// The shortest poll period accepted: faster polling only burns battery.
 pub const MIN_POLL_PERIOD: Duration = Duration::from_millis(10);
+/// A source call slower than this is skipped, unless
+/// [`Options::source_timeout`] says otherwise (and never below one poll
+/// period). A JVM garbage-collection pause or a descheduled thread on a
+/// cheap, loaded phone easily takes a few hundred milliseconds, so one poll
+/// period (100 ms) skipped every poll on such phones and logged nothing. A
+/// call of up to 1 s still places its snapshot within ten poll periods; a
+/// slower one is a stuck source, and the next good poll covers its interval.
+pub const DEFAULT_SOURCE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The share of a flush's deadline (in percent) spent waiting for the
+/// worker's last poll and drain. A healthy worker answers within one source
+/// call; one stuck in a blocked source must not eat the deadline, so after
+/// this share the calling thread stores the queue itself and uploads what
+/// is buffered with the rest (at least three quarters) of the deadline.
+pub const FLUSH_WORKER_SHARE_PERCENT: u32 = 25;
+/// How often a flush (or shutdown) waiting for another flush of the same
+/// logger checks whether it has finished. A wait only happens while two
+/// threads flush at once, which is rare; a short poll keeps the code free
+/// of a second condition variable.
+const UPLOAD_TURN_POLL: Duration = Duration::from_millis(5);
 
 /// Settings for a [`Logger`]. `Options::default()` is the original's
 /// behaviour.
@@ -43,7 +62,8 @@ pub struct Options {
     /// How often queued events are handed to the log buffer.
     pub batch_period: Duration,
     /// A source call slower than this is skipped (and counted): its snapshot
-    /// cannot be placed in time. `None`: the poll period.
+    /// cannot be placed in time. `None`: [`DEFAULT_SOURCE_TIMEOUT`], or the
+    /// poll period if that is longer.
     pub source_timeout: Option<Duration>,
     /// Lines the memory queue holds at most; the oldest are dropped beyond.
     pub max_queued_lines: usize,
@@ -106,7 +126,9 @@ impl Options {
                 ),
             });
         }
-        let source_timeout = self.source_timeout.unwrap_or(self.poll_period);
+        let source_timeout = self
+            .source_timeout
+            .unwrap_or(DEFAULT_SOURCE_TIMEOUT.max(self.poll_period));
         if source_timeout.is_zero() {
             return Err(Error::InvalidOption {
                 name: "source_timeout",
@@ -165,7 +187,9 @@ pub struct Logger {
     log_id: PublicId,
     dir: PathBuf,
     uploader: Option<Arc<dyn Uploader>>,
-    /// One upload at a time, so two flushes never send the same lines.
+    /// One upload of this logger at a time: a second flush waits for the
+    /// first (other loggers and processes are kept out by the upload claim).
+    /// Shutdown takes it too, so no upload runs after shutdown returned.
     upload_lock: Mutex<()>,
     /// The worker thread, joined by shutdown once it has exited.
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -182,7 +206,7 @@ impl std::fmt::Debug for Logger {
 
 /// Creates `dir` (mode 0700 where supported) if it is missing and checks that
 /// it is a directory.
-fn prepare_dir(dir: &Path) -> Result<(), Error> {
+pub(crate) fn prepare_dir(dir: &Path) -> Result<(), Error> {
     let err = |source| Error::LogDirectory {
         path: dir.to_path_buf(),
         source,
@@ -226,10 +250,8 @@ impl Logger {
         };
         let queue = LineQueue::new(options.max_queued_lines, options.max_queued_bytes);
         let shared = Arc::new(Shared::new(buffer, source, options.clock, settings, queue));
-        let thread = worker::spawn(shared.clone()).map_err(|source| Error::LogDirectory {
-            path: dir.clone(),
-            source,
-        })?;
+        let thread =
+            worker::spawn(shared.clone()).map_err(|source| Error::WorkerThread { source })?;
         let private_id = public_id.sockstat_private_id();
         let log_id = private_id.public();
         log::info!("sockstatlog: logger created for log {log_id}");
@@ -275,13 +297,28 @@ impl Logger {
     /// Adds a line of the app's own to the log (one line, at most 64 KiB, no
     /// line breaks). It is stored with the next batch of events, or at once
     /// while logging is disabled.
+    ///
+    /// `Ok` means the line was accepted: it is queued and will be stored (a
+    /// buffer that fails, for example with the disk full, only delays it: it
+    /// stays queued and is retried with the next batch, flush or shutdown;
+    /// only the bounded queue overflowing can drop it, oldest first and with
+    /// a marker). `Err` means it was not accepted and nothing of it is kept,
+    /// so retrying never duplicates it.
     pub fn write(&self, text: &str) -> Result<(), Error> {
         let text = text.strip_suffix('\n').unwrap_or(text);
         line::validate(text)?;
-        let enabled = self.check_open()?.enabled;
-        self.shared.enqueue(text.to_string());
+        let text = text.to_string();
+        let enabled = {
+            let control = self.check_open()?;
+            // Queued under the control lock: the worker reads `stop` under it
+            // before its last drain, so that drain comes after every line
+            // accepted here.
+            self.shared.enqueue(text);
+            control.enabled
+        };
         if !enabled {
-            self.shared.drain()?;
+            // A failure is counted and logged; the line stays queued.
+            let _ = self.shared.drain();
         }
         Ok(())
     }
@@ -299,10 +336,19 @@ impl Logger {
 
     /// Hands every queued event (after a last poll, if enabled) to the buffer
     /// and uploads what the buffer holds, all within `deadline`.
+    ///
+    /// The worker gets [`FLUSH_WORKER_SHARE_PERCENT`] of the deadline for its
+    /// last poll; if it is stuck in the source, this thread stores the queue
+    /// and uploads anyway. A second flush of this logger waits for the
+    /// first; if another logger, [`LogUploader`](crate::LogUploader) or
+    /// process is uploading from the same directory, the flush returns at
+    /// once with [`FlushReport::other_uploader_active`] set.
     pub fn flush(&self, deadline: Duration) -> Result<FlushReport, Error> {
-        let until = Instant::now() + deadline;
+        let started = Instant::now();
+        let until = started + deadline;
         drop(self.check_open()?);
-        if !self.shared.request_flush(until) {
+        let worker_share = deadline * FLUSH_WORKER_SHARE_PERCENT / 100;
+        if !self.shared.request_flush(started + worker_share) {
             // The worker is busy in a slow source call: store the queue here.
             self.shared.drain()?;
         }
@@ -314,25 +360,51 @@ impl Logger {
                 ..FlushReport::default()
             });
         };
-        let _one_upload = loop {
-            if let Ok(guard) = self.upload_lock.try_lock() {
-                break guard;
+        let _one_upload = self.upload_turn(until, "flush", deadline)?;
+        // Shutdown takes the upload turn after setting `stop`: checked here,
+        // no upload starts once shutdown has gone past it.
+        drop(self.check_open()?);
+        crate::log_uploader::upload_claimed(
+            &self.dir,
+            uploader.as_ref(),
+            self.shared.buffer.as_ref(),
+            until,
+        )
+    }
+
+    /// Waits until no other flush of this logger is uploading, at most until
+    /// `until`.
+    fn upload_turn(
+        &self,
+        until: Instant,
+        operation: &'static str,
+        deadline: Duration,
+    ) -> Result<std::sync::MutexGuard<'_, ()>, Error> {
+        loop {
+            match self.upload_lock.try_lock() {
+                Ok(guard) => return Ok(guard),
+                // Uploads run under catch_unwind; recover anyway.
+                Err(std::sync::TryLockError::Poisoned(e)) => return Ok(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => {}
             }
             if Instant::now() >= until {
-                return Err(Error::DeadlineExceeded {
-                    operation: "flush",
+                return Err(Error::FlushInProgress {
+                    operation,
                     deadline_ms: deadline.as_millis() as u64,
                 });
             }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        Ok(uploader.upload(self.shared.buffer.as_ref(), until))
+            std::thread::sleep(UPLOAD_TURN_POLL);
+        }
     }
 
     /// Stops logging for good: a last poll, every queued line handed to the
     /// buffer, and the worker thread ended, within `deadline`. Idempotent;
     /// afterwards every other call returns [`Error::ShutDown`]. Lines still in
     /// the buffer wait for the next logger's flush.
+    ///
+    /// When it returns `Ok`, every line `write` accepted is in the buffer and
+    /// no upload of this logger is running: a flush uploading at that moment
+    /// is waited for (within `deadline`), and none starts afterwards.
     pub fn shutdown(&self, deadline: Duration) -> Result<(), Error> {
         let until = Instant::now() + deadline;
         {
@@ -347,6 +419,9 @@ impl Logger {
                 // It has exited (or is returning): joining takes no time.
                 let _ = thread.join();
             }
+            // What the worker's last drain could not store (a failing buffer).
+            self.shared.drain()?;
+            drop(self.upload_turn(until, "shutdown", deadline)?);
             return Ok(());
         }
         // The worker is stuck in the source: store what is queued ourselves.

@@ -7,9 +7,12 @@
 
 use serde_json::Value;
 use sockstatlog::buffer::{BufferError, BufferStats, BufferedLine, Cursor};
+mod common;
+
+use common::{buffered_lines, wait_for};
 use sockstatlog::{
-    Counters, Error, Label, LogBuffer, Logger, ManualClock, MemoryBuffer, Options, PublicId,
-    Snapshot, SourceError,
+    Counters, Error, FlushReport, Label, LogBuffer, Logger, ManualClock, MemoryBuffer, Options,
+    PublicId, Snapshot, SourceError, Uploader,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -21,18 +24,6 @@ const NODE: &str = "5a41c0b600c88656cfe8678dca763899f7d5eafa0a8a01cbc7d4362175c9
 
 fn node() -> PublicId {
     NODE.parse().unwrap()
-}
-
-/// Waits until `cond` holds, failing the test after 20 s (a hang).
-fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(MS);
-    }
 }
 
 /// A counter source whose counters the test moves by hand.
@@ -93,15 +84,6 @@ fn logger_with(
     )
     .unwrap();
     (logger, dir)
-}
-
-fn buffered_lines(buffer: &dyn LogBuffer) -> Vec<String> {
-    buffer
-        .read(None, usize::MAX)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.text)
-        .collect()
 }
 
 /// Sums tx and rx over every event line.
@@ -260,6 +242,7 @@ fn a_blocked_source_stalls_no_caller_and_its_late_answer_is_skipped() {
         Arc::new(source),
         Options {
             poll_period: 10 * MS,
+            source_timeout: Some(10 * MS),
             buffer: Some(buffer.clone()),
             ..Options::default()
         },
@@ -425,7 +408,8 @@ impl LogBuffer for FlakyBuffer {
 }
 
 #[test]
-fn a_failing_buffer_keeps_lines_queued_and_a_full_queue_drops_the_oldest_with_a_marker() {
+fn a_write_on_a_full_disk_is_accepted_and_stored_later_and_a_full_queue_drops_the_oldest_with_a_marker(
+) {
     let source = Arc::new(FeedSource::default());
     let buffer = Arc::new(FlakyBuffer::default());
     buffer.full.store(true, Ordering::SeqCst);
@@ -434,14 +418,14 @@ fn a_failing_buffer_keeps_lines_queued_and_a_full_queue_drops_the_oldest_with_a_
         ..Options::default()
     };
     let (logger, _dir) = logger_with(source, buffer.clone(), options);
+    // Accepted (Ok) means queued and stored later: the full disk only
+    // delays it, so the caller must not retry (that would duplicate it).
     for n in 0..5 {
-        let result = logger.write(&format!("line {n}"));
-        assert!(matches!(
-            result,
-            Err(Error::Buffer(BufferError::DiskFull { .. }))
-        ));
+        logger.write(&format!("line {n}")).unwrap();
     }
+    assert_eq!(logger.stats().buffer_errors, 5);
     assert_eq!(logger.stats().dropped_lines, 2);
+    assert!(buffered_lines(buffer.as_ref()).is_empty());
     buffer.full.store(false, Ordering::SeqCst);
     logger.write("line 5").unwrap();
     assert_eq!(
@@ -495,4 +479,311 @@ fn bad_options_and_directories_are_clear_errors() {
     assert!(err
         .to_string()
         .starts_with(&format!("cannot use log directory {}", file.display())));
+}
+
+#[test]
+fn shutdown_ok_means_every_accepted_line_is_stored_even_after_a_full_disk() {
+    let source = Arc::new(FeedSource::default());
+    let buffer = Arc::new(FlakyBuffer::default());
+    let (logger, _dir) = logger_with(source, buffer.clone(), Options::default());
+    logger.set_logging_enabled(true).unwrap();
+    logger.write("accepted while the disk is fine").unwrap();
+    buffer.full.store(true, Ordering::SeqCst);
+    let err = logger.shutdown(Duration::from_secs(5)).unwrap_err();
+    assert!(
+        matches!(err, Error::Buffer(BufferError::DiskFull { .. })),
+        "{err}"
+    );
+    assert!(buffered_lines(buffer.as_ref()).is_empty());
+    buffer.full.store(false, Ordering::SeqCst);
+    logger.shutdown(Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        buffered_lines(buffer.as_ref()),
+        ["accepted while the disk is fine"]
+    );
+}
+
+/// An uploader driven by the test: records what it sent, removes it from
+/// the buffer, and can panic or block on request.
+#[derive(Default)]
+struct ScriptedUploader {
+    sent: Mutex<Vec<String>>,
+    calls: AtomicU64,
+    panic_next: AtomicBool,
+    /// While set, `upload` waits (after setting `uploading`) until cleared.
+    hold: AtomicBool,
+    uploading: AtomicBool,
+}
+
+impl Uploader for ScriptedUploader {
+    fn upload(&self, buffer: &dyn LogBuffer, deadline: Instant) -> FlushReport {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.uploading.store(true, Ordering::SeqCst);
+        while self.hold.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        if self.panic_next.swap(false, Ordering::SeqCst) {
+            self.uploading.store(false, Ordering::SeqCst);
+            panic!("a bug in the uploader");
+        }
+        let mut report = FlushReport::default();
+        // Like the real uploader: nothing starts past the deadline.
+        if Instant::now() < deadline {
+            let lines = buffer.read(None, usize::MAX).unwrap();
+            if let Some(last) = lines.last() {
+                buffer.remove_through(last.cursor).unwrap();
+            }
+            report.lines_sent = lines.len() as u64;
+            self.sent
+                .lock()
+                .unwrap()
+                .extend(lines.into_iter().map(|l| l.text));
+        }
+        report.lines_still_buffered = buffer.stats().lines;
+        report.complete = report.lines_still_buffered == 0;
+        self.uploading.store(false, Ordering::SeqCst);
+        report
+    }
+}
+
+fn logger_uploading_to(
+    uploader: Arc<ScriptedUploader>,
+    source: Arc<dyn sockstatlog::CounterSource>,
+    options: Options,
+) -> (Logger, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let logger = Logger::new(
+        dir.path(),
+        node(),
+        source,
+        Options {
+            uploader: Some(uploader),
+            buffer: Some(Arc::new(MemoryBuffer::default())),
+            ..options
+        },
+    )
+    .unwrap();
+    (logger, dir)
+}
+
+/// A logger with one line buffered and a flush (on its own thread) held
+/// inside its upload until the test clears `uploader.hold`.
+#[allow(clippy::type_complexity)]
+fn a_flush_held_in_its_upload() -> (
+    Arc<Logger>,
+    Arc<ScriptedUploader>,
+    std::thread::JoinHandle<Result<FlushReport, Error>>,
+    tempfile::TempDir,
+) {
+    let uploader = Arc::new(ScriptedUploader::default());
+    let source = Arc::new(|| Ok(Snapshot::default()));
+    let (logger, _dir) = logger_uploading_to(uploader.clone(), source, Options::default());
+    let logger = Arc::new(logger);
+    logger.write("a line").unwrap();
+    uploader.hold.store(true, Ordering::SeqCst);
+    let flusher = {
+        let logger = logger.clone();
+        std::thread::spawn(move || logger.flush(Duration::from_secs(20)))
+    };
+    wait_for("the upload to start", || {
+        uploader.uploading.load(Ordering::SeqCst)
+    });
+    (logger, uploader, flusher, _dir)
+}
+
+#[test]
+fn a_blocked_source_leaves_most_of_the_flush_deadline_to_the_upload() {
+    let release = Arc::new(Barrier::new(2));
+    let entered = Arc::new(AtomicBool::new(false));
+    let (r, e) = (release.clone(), entered.clone());
+    let calls = AtomicU64::new(0);
+    let source = move || -> Result<Snapshot, SourceError> {
+        if calls.fetch_add(1, Ordering::SeqCst) == 1 {
+            e.store(true, Ordering::SeqCst);
+            r.wait();
+        }
+        Ok(Snapshot::default())
+    };
+    let uploader = Arc::new(ScriptedUploader::default());
+    let options = Options {
+        poll_period: 10 * MS,
+        ..Options::default()
+    };
+    let (logger, _dir) = logger_uploading_to(uploader.clone(), Arc::new(source), options);
+    logger.set_logging_enabled(true).unwrap();
+    wait_for("the source to block", || entered.load(Ordering::SeqCst));
+    logger.write("written while the source is blocked").unwrap();
+
+    let report = logger.flush(Duration::from_secs(2)).unwrap();
+
+    assert_eq!(report.lines_sent, 1);
+    assert!(report.complete);
+    assert_eq!(
+        *uploader.sent.lock().unwrap(),
+        ["written while the source is blocked"]
+    );
+    release.wait();
+    logger.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn a_panicking_uploader_costs_one_flush_only() {
+    let uploader = Arc::new(ScriptedUploader::default());
+    let source = Arc::new(|| Ok(Snapshot::default()));
+    let (logger, _dir) = logger_uploading_to(uploader.clone(), source, Options::default());
+    logger.write("kept through the panic").unwrap();
+    uploader.panic_next.store(true, Ordering::SeqCst);
+
+    let report = logger.flush(Duration::from_millis(300)).unwrap();
+    assert_eq!(report.lines_sent, 0);
+    assert_eq!(report.lines_still_buffered, 1);
+    assert!(!report.complete);
+    let error = report.last_error.unwrap();
+    assert!(error.starts_with("the uploader panicked"), "{error}");
+
+    for _ in 0..3 {
+        logger.write("after the panic").unwrap();
+        let report = logger.flush(Duration::from_millis(300)).unwrap();
+        assert!(report.complete, "{report:?}");
+    }
+    assert_eq!(
+        *uploader.sent.lock().unwrap(),
+        [
+            "kept through the panic",
+            "after the panic",
+            "after the panic",
+            "after the panic"
+        ]
+    );
+    logger.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn shutdown_waits_for_a_running_upload_and_no_upload_starts_after_it() {
+    let (logger, uploader, flusher, _dir) = a_flush_held_in_its_upload();
+
+    // Within a short deadline, shutdown says a flush is still uploading.
+    let err = logger.shutdown(Duration::from_millis(50)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::FlushInProgress {
+                operation: "shutdown",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("another flush of this logger"));
+
+    // With time, it waits for the upload to end before returning Ok.
+    let shutter = {
+        let (logger, uploader) = (logger.clone(), uploader.clone());
+        std::thread::spawn(move || {
+            let result = logger.shutdown(Duration::from_secs(20));
+            (result, uploader.uploading.load(Ordering::SeqCst))
+        })
+    };
+    // A flush started now is refused: the logger is shutting down.
+    assert!(matches!(
+        logger.flush(Duration::from_secs(1)),
+        Err(Error::ShutDown)
+    ));
+    uploader.hold.store(false, Ordering::SeqCst);
+    let (result, uploading_at_return) = shutter.join().unwrap();
+    result.unwrap();
+    assert!(!uploading_at_return, "shutdown returned during an upload");
+    assert_eq!(flusher.join().unwrap().unwrap().lines_sent, 1);
+    assert_eq!(uploader.calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_source_taking_150_ms_on_every_call_still_logs_every_byte_by_default() {
+    let clock = Arc::new(ManualClock::new(0));
+    let calls = Arc::new(AtomicU64::new(0));
+    let (c, k) = (clock.clone(), calls.clone());
+    // Like a JVM source on a cheap phone: every call takes 150 ms (1.5 poll
+    // periods) and finds 100 more bytes sent and 10 received.
+    let source = move || -> Result<Snapshot, SourceError> {
+        let n = k.fetch_add(1, Ordering::SeqCst);
+        c.advance(150 * MS);
+        Snapshot::new(
+            false,
+            [(
+                Label(8),
+                Counters {
+                    tx: 100 * n,
+                    rx: 10 * n,
+                },
+            )],
+        )
+        .map_err(|e| SourceError(e.to_string()))
+    };
+    let buffer = Arc::new(MemoryBuffer::default());
+    let logger = Logger::new(
+        tempfile::tempdir().unwrap().path().join("logs"),
+        node(),
+        Arc::new(source),
+        Options {
+            clock: clock.clone(),
+            buffer: Some(buffer.clone()),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    logger.set_logging_enabled(true).unwrap();
+    wait_for("five polls", || calls.load(Ordering::SeqCst) >= 5);
+    logger.shutdown(Duration::from_secs(5)).unwrap();
+
+    let polls = calls.load(Ordering::SeqCst);
+    let lines = buffered_lines(buffer.as_ref());
+    assert_eq!(logger.stats().source_too_slow, 0);
+    assert_eq!(
+        lines.len() as u64,
+        polls - 1,
+        "one event per poll after the baseline"
+    );
+    assert_eq!(logged_bytes(&lines), (100 * (polls - 1), 10 * (polls - 1)));
+}
+
+#[test]
+fn a_failed_worker_thread_spawn_and_a_busy_flush_have_their_own_messages() {
+    let spawn = Error::WorkerThread {
+        source: std::io::Error::from(std::io::ErrorKind::OutOfMemory),
+    };
+    let text = spawn.to_string();
+    assert!(
+        text.starts_with("could not start the logger's worker thread"),
+        "{text}"
+    );
+    assert!(!text.contains("directory"), "{text}");
+    let busy = Error::FlushInProgress {
+        operation: "flush",
+        deadline_ms: 300,
+    };
+    assert_eq!(
+        busy.to_string(),
+        "flush waited its whole deadline of 300 ms for another flush of this logger to finish \
+         uploading; nothing is lost (lines stay buffered): call flush again once that flush has \
+         returned, or give it a longer deadline"
+    );
+}
+
+#[test]
+fn a_second_flush_of_the_same_logger_waits_for_the_first_and_says_so_at_its_deadline() {
+    let (logger, uploader, first, _dir) = a_flush_held_in_its_upload();
+    let err = logger.flush(Duration::from_millis(50)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::FlushInProgress {
+                operation: "flush",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    uploader.hold.store(false, Ordering::SeqCst);
+    assert!(first.join().unwrap().unwrap().complete);
+    logger.shutdown(Duration::from_secs(5)).unwrap();
 }

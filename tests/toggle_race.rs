@@ -1,6 +1,9 @@
 //! Enable/disable from many threads at once. Its own test binary, so that
 //! the worker-thread count it checks is not disturbed by other tests.
 
+mod common;
+
+use common::wait_for;
 use sockstatlog::{
     Counters, Label, Logger, MemoryBuffer, Options, PublicId, Snapshot, SourceError,
 };
@@ -9,18 +12,6 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 const NODE: &str = "5a41c0b600c88656cfe8678dca763899f7d5eafa0a8a01cbc7d4362175c9c82d";
-
-/// Waits until `cond` holds, failing the test after 20 s (a hang).
-fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
 
 /// Threads of this process named like the worker (Linux only; elsewhere 1).
 fn worker_threads() -> usize {
@@ -53,8 +44,10 @@ impl CountingSource {
     }
 }
 
-#[test]
-fn eight_threads_toggling_10_000_times_leave_one_worker_and_the_last_state() {
+/// Eight threads toggle 10,000 times each and all end by requesting
+/// `last`, in whatever order the scheduler picks: the worker must then do
+/// what `last` says (poll, or park with no timer and poll no more).
+fn toggle_from_eight_threads_ending_with(last: bool) {
     let source = Arc::new(CountingSource::default());
     let dir = tempfile::tempdir().unwrap();
     let s = source.clone();
@@ -80,6 +73,7 @@ fn eight_threads_toggling_10_000_times_leave_one_worker_and_the_last_state() {
                 for i in 0..10_000 {
                     logger.set_logging_enabled((i + t) % 2 == 0).unwrap();
                 }
+                logger.set_logging_enabled(last).unwrap();
             })
         })
         .collect();
@@ -87,30 +81,48 @@ fn eight_threads_toggling_10_000_times_leave_one_worker_and_the_last_state() {
         h.join().unwrap();
     }
     assert_eq!(worker_threads(), 1, "exactly one worker thread exists");
+
+    // The last requested state wins, in what the worker does.
+    assert_eq!(logger.is_logging_enabled(), last);
+    assert_eq!(logger.stats().logging_enabled, last);
+    // A flush is handled by the worker after every request above.
+    logger.flush(Duration::from_secs(5)).unwrap();
+    if last {
+        let calls = source.calls.load(Ordering::SeqCst);
+        wait_for("polling to go on", || {
+            source.calls.load(Ordering::SeqCst) > calls + 2
+        });
+        assert!(!logger.is_worker_parked());
+    } else {
+        wait_for("the worker to park with no timer", || {
+            logger.is_worker_parked()
+        });
+        let calls = source.calls.load(Ordering::SeqCst);
+        logger.flush(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            source.calls.load(Ordering::SeqCst),
+            calls,
+            "disabled, the worker polls no more"
+        );
+        assert!(logger.is_worker_parked());
+    }
     assert_eq!(
         source.max_in_call.load(Ordering::SeqCst),
         1,
         "never two polls at once"
     );
 
-    // The last call wins: disabled, the worker parks with no timer.
-    logger.set_logging_enabled(false).unwrap();
-    logger.flush(Duration::from_secs(5)).unwrap();
-    wait_for("the worker to park with no timer", || {
-        logger.is_worker_parked()
-    });
-    assert!(!logger.stats().logging_enabled);
-
-    // Enabled again, it polls.
-    logger.set_logging_enabled(true).unwrap();
-    let calls = source.calls.load(Ordering::SeqCst);
-    wait_for("polling to resume", || {
-        source.calls.load(Ordering::SeqCst) > calls + 2
-    });
-
     let started = Instant::now();
     logger.shutdown(Duration::from_secs(5)).unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(worker_threads(), 0, "the worker ended with shutdown");
     assert_eq!(source.max_in_call.load(Ordering::SeqCst), 1);
+}
+
+// One test function: the worker-thread count is per process, so the two
+// cases must not run at once.
+#[test]
+fn eight_threads_toggling_leave_one_worker_doing_what_the_last_request_says() {
+    toggle_from_eight_threads_ending_with(false);
+    toggle_from_eight_threads_ending_with(true);
 }

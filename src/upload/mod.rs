@@ -86,6 +86,9 @@ pub struct FlushReport {
     /// The last failure seen (a status with the server's reason, or a
     /// transport error), if any. Never contains the private log ID.
     pub last_error: Option<String>,
+    /// Another process, or another logger/LogUploader on the same directory,
+    /// was uploading; this flush uploaded nothing and returned at once.
+    pub other_uploader_active: bool,
 }
 
 /// Sends what a buffer holds to a log server. Called by `flush`, on the
