@@ -348,7 +348,7 @@ pub struct LoggerOptions {
     #[uniffi(default = 10000)]
     pub batch_period_ms: u64,
     /// A source call slower than this is skipped and counted, in ms.
-    /// `null`/`nil`: the poll period.
+    /// `null`/`nil`: 1 s, or the poll period if that is longer.
     #[uniffi(default = None)]
     pub source_timeout_ms: Option<u64>,
     /// Lines the memory queue holds at most; the oldest are dropped beyond.
@@ -713,6 +713,97 @@ pub fn sockstat_log_id(public_log_id: String) -> Result<String, SockstatError> {
     Ok(public.sockstat_private_id().public().to_string())
 }
 
+// ---------------------------------------------------------------------------
+// LogUploader: the flush-only handle for a second process.
+// ---------------------------------------------------------------------------
+
+/// Settings for a [`LogUploader`].
+#[derive(Clone, uniffi::Record)]
+pub struct LogUploaderOptions {
+    /// The log server: `https://...`, or `http://` to a loopback address for
+    /// tests.
+    pub server_url: String,
+    /// The log collection. `null`/`nil`: `sockstats.log.tailscale.io`.
+    #[uniffi(default = None)]
+    pub collection: Option<String>,
+    /// The HTTP stack uploads go through. `null`/`nil`: the library's own,
+    /// in builds that have it.
+    #[uniffi(default = None)]
+    pub http_client: Option<Arc<dyn HttpClient>>,
+    /// The buffer's size cap in bytes: use the same value as the logger
+    /// writing to the directory. `null`/`nil`: 5 MiB.
+    #[uniffi(default = None)]
+    pub buffer_cap_bytes: Option<u64>,
+}
+
+impl fmt::Debug for LogUploaderOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogUploaderOptions")
+            .field("server_url", &self.server_url)
+            .field("collection", &self.collection)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "<foreign>"),
+            )
+            .field("buffer_cap_bytes", &self.buffer_cap_bytes)
+            .finish()
+    }
+}
+
+/// Uploads what a log directory holds, and nothing else: it never polls and
+/// never writes. For the process that does not log: an iOS app flushing what
+/// its Network Extension buffered in the shared container, an Android UI
+/// process flushing what its `:vpn` process buffered.
+///
+/// One uploader per directory at a time, across processes: if a logger or
+/// another `LogUploader` is uploading, `flush` returns at once with
+/// `FlushReport.other_uploader_active` set.
+#[derive(uniffi::Object)]
+pub struct LogUploader {
+    inner: crate::LogUploader,
+}
+
+#[uniffi::export]
+impl LogUploader {
+    /// Opens the buffer in `log_dir` (created if missing) of the node with
+    /// this public log ID (64 hex characters).
+    #[uniffi::constructor]
+    pub fn new(
+        log_dir: String,
+        public_log_id: String,
+        options: LogUploaderOptions,
+    ) -> Result<Arc<Self>, SockstatError> {
+        let public_id: PublicId = public_log_id.parse()?;
+        let uploader = uploader(
+            Some(options.server_url),
+            options.collection,
+            options.http_client,
+            public_id,
+        )?
+        .ok_or_else(|| SockstatError::InvalidOption("invalid option server_url: missing".into()))?;
+        let cap = options
+            .buffer_cap_bytes
+            .unwrap_or(crate::DEFAULT_BUFFER_CAP_BYTES);
+        let inner = crate::LogUploader::open(log_dir, public_id, uploader, cap)?;
+        Ok(Arc::new(LogUploader { inner }))
+    }
+
+    /// Uploads what the directory holds, within `deadline_ms`.
+    pub fn flush(&self, deadline_ms: u64) -> Result<FlushReport, SockstatError> {
+        Ok(self.inner.flush(Duration::from_millis(deadline_ms))?.into())
+    }
+
+    /// The public ID of the log uploaded to (64 hex characters).
+    pub fn log_id(&self) -> String {
+        self.inner.log_id().to_string()
+    }
+
+    /// The buffer's counters.
+    pub fn buffer_stats(&self) -> BufferStats {
+        self.inner.buffer_stats().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -881,5 +972,50 @@ mod tests {
         assert!(
             matches!(&without, Err(SockstatError::InvalidOption(m)) if m.contains("set http_client")),
         );
+    }
+
+    #[test]
+    fn a_log_uploader_uploads_what_another_process_buffered_and_nothing_else() {
+        struct Accepts(std::sync::atomic::AtomicU64);
+        impl HttpClient for Accepts {
+            fn post(&self, _: HttpPostRequest) -> Result<HttpPostResponse, HttpClientError> {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(HttpPostResponse {
+                    status: 200,
+                    headers: vec![],
+                    body: vec![],
+                })
+            }
+        }
+        let public = "5a41c0b600c88656cfe8678dca763899f7d5eafa0a8a01cbc7d4362175c9c82d";
+        let dir = tempfile::tempdir().unwrap();
+        let written = crate::FileBuffer::open(dir.path(), Default::default()).unwrap();
+        written
+            .append(&["{\"a\":1}".to_string(), "{\"b\":2}".to_string()])
+            .unwrap();
+        let client = Arc::new(Accepts(Default::default()));
+        let options = LogUploaderOptions {
+            server_url: "http://127.0.0.1:9".into(),
+            collection: None,
+            http_client: Some(client.clone()),
+            buffer_cap_bytes: None,
+        };
+        let uploader = LogUploader::new(
+            dir.path().to_str().unwrap().into(),
+            public.into(),
+            options.clone(),
+        )
+        .unwrap();
+        assert_eq!(uploader.log_id(), sockstat_log_id(public.into()).unwrap());
+        assert_eq!(uploader.buffer_stats().lines, 2);
+        let report = uploader.flush(5_000).unwrap();
+        assert_eq!((report.lines_sent, report.complete), (2, true));
+        assert!(!report.other_uploader_active);
+        assert_eq!(uploader.buffer_stats().lines, 0);
+        assert_eq!(client.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(matches!(
+            LogUploader::new(dir.path().to_str().unwrap().into(), "xyz".into(), options),
+            Err(SockstatError::InvalidLogId(_))
+        ));
     }
 }

@@ -9,10 +9,10 @@ use serde_json::Value;
 use sockstatlog::buffer::{BufferError, BufferStats, BufferedLine, Cursor};
 mod common;
 
-use common::{buffered_lines, wait_for};
+use common::{buffered_lines, wait_for, ScriptedUploader};
 use sockstatlog::{
     Counters, Error, FlushReport, Label, LogBuffer, Logger, ManualClock, MemoryBuffer, Options,
-    PublicId, Snapshot, SourceError, Uploader,
+    PublicId, Snapshot, SourceError,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -501,49 +501,6 @@ fn shutdown_ok_means_every_accepted_line_is_stored_even_after_a_full_disk() {
         buffered_lines(buffer.as_ref()),
         ["accepted while the disk is fine"]
     );
-}
-
-/// An uploader driven by the test: records what it sent, removes it from
-/// the buffer, and can panic or block on request.
-#[derive(Default)]
-struct ScriptedUploader {
-    sent: Mutex<Vec<String>>,
-    calls: AtomicU64,
-    panic_next: AtomicBool,
-    /// While set, `upload` waits (after setting `uploading`) until cleared.
-    hold: AtomicBool,
-    uploading: AtomicBool,
-}
-
-impl Uploader for ScriptedUploader {
-    fn upload(&self, buffer: &dyn LogBuffer, deadline: Instant) -> FlushReport {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.uploading.store(true, Ordering::SeqCst);
-        while self.hold.load(Ordering::SeqCst) {
-            std::thread::yield_now();
-        }
-        if self.panic_next.swap(false, Ordering::SeqCst) {
-            self.uploading.store(false, Ordering::SeqCst);
-            panic!("a bug in the uploader");
-        }
-        let mut report = FlushReport::default();
-        // Like the real uploader: nothing starts past the deadline.
-        if Instant::now() < deadline {
-            let lines = buffer.read(None, usize::MAX).unwrap();
-            if let Some(last) = lines.last() {
-                buffer.remove_through(last.cursor).unwrap();
-            }
-            report.lines_sent = lines.len() as u64;
-            self.sent
-                .lock()
-                .unwrap()
-                .extend(lines.into_iter().map(|l| l.text));
-        }
-        report.lines_still_buffered = buffer.stats().lines;
-        report.complete = report.lines_still_buffered == 0;
-        self.uploading.store(false, Ordering::SeqCst);
-        report
-    }
 }
 
 fn logger_uploading_to(

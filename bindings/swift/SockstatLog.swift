@@ -1077,6 +1077,199 @@ public func FfiConverterTypeHttpClient_lower(_ value: HttpClient) -> UInt64 {
 
 
 /**
+ * Uploads what a log directory holds, and nothing else: it never polls and
+ * never writes. For the process that does not log: an iOS app flushing what
+ * its Network Extension buffered in the shared container, an Android UI
+ * process flushing what its `:vpn` process buffered.
+ *
+ * One uploader per directory at a time, across processes: if a logger or
+ * another `LogUploader` is uploading, `flush` returns at once with
+ * `FlushReport.other_uploader_active` set.
+ */
+public protocol LogUploaderProtocol: AnyObject, Sendable {
+    
+    /**
+     * The buffer's counters.
+     */
+    func bufferStats()  -> BufferStats
+    
+    /**
+     * Uploads what the directory holds, within `deadline_ms`.
+     */
+    func flush(deadlineMs: UInt64) throws  -> FlushReport
+    
+    /**
+     * The public ID of the log uploaded to (64 hex characters).
+     */
+    func logId()  -> String
+    
+}
+/**
+ * Uploads what a log directory holds, and nothing else: it never polls and
+ * never writes. For the process that does not log: an iOS app flushing what
+ * its Network Extension buffered in the shared container, an Android UI
+ * process flushing what its `:vpn` process buffered.
+ *
+ * One uploader per directory at a time, across processes: if a logger or
+ * another `LogUploader` is uploading, `flush` returns at once with
+ * `FlushReport.other_uploader_active` set.
+ */
+open class LogUploader: LogUploaderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sockstatlog_fn_clone_loguploader(self.handle, $0) }
+    }
+    /**
+     * Opens the buffer in `log_dir` (created if missing) of the node with
+     * this public log ID (64 hex characters).
+     */
+public convenience init(logDir: String, publicLogId: String, options: LogUploaderOptions)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeSockstatError_lift) {
+        uniffiCallStatus in
+    uniffi_sockstatlog_fn_constructor_loguploader_new(
+        FfiConverterString.lower(logDir),
+        FfiConverterString.lower(publicLogId),
+        FfiConverterTypeLogUploaderOptions_lower(options),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sockstatlog_fn_free_loguploader(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The buffer's counters.
+     */
+open func bufferStats() -> BufferStats  {
+    return try!  FfiConverterTypeBufferStats_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sockstatlog_fn_method_loguploader_buffer_stats(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Uploads what the directory holds, within `deadline_ms`.
+     */
+open func flush(deadlineMs: UInt64)throws  -> FlushReport  {
+    return try  FfiConverterTypeFlushReport_lift(try rustCallWithError(FfiConverterTypeSockstatError_lift) {
+        uniffiCallStatus in
+    uniffi_sockstatlog_fn_method_loguploader_flush(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(deadlineMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The public ID of the log uploaded to (64 hex characters).
+     */
+open func logId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sockstatlog_fn_method_loguploader_log_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogUploader: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = LogUploader
+
+    public static func lift(_ handle: UInt64) throws -> LogUploader {
+        return LogUploader(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: LogUploader) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogUploader {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LogUploader, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogUploader_lift(_ handle: UInt64) throws -> LogUploader {
+    return try FfiConverterTypeLogUploader.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogUploader_lower(_ value: LogUploader) -> UInt64 {
+    return FfiConverterTypeLogUploader.lower(value)
+}
+
+
+
+
+
+
+/**
  * Logs how many bytes each label sends and receives.
  *
  * Starts disabled. Every method may be called from any thread and none
@@ -1580,6 +1773,11 @@ public struct FlushReport: Equatable, Hashable {
      * The last failure seen, if any.
      */
     public var lastError: String?
+    /**
+     * Another process, or another logger/LogUploader on the same directory,
+     * was uploading; this flush uploaded nothing and returned at once.
+     */
+    public var otherUploaderActive: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1616,7 +1814,11 @@ public struct FlushReport: Equatable, Hashable {
          */retries: UInt64, 
         /**
          * The last failure seen, if any.
-         */lastError: String?) {
+         */lastError: String?, 
+        /**
+         * Another process, or another logger/LogUploader on the same directory,
+         * was uploading; this flush uploaded nothing and returned at once.
+         */otherUploaderActive: Bool) {
         self.batchesSent = batchesSent
         self.linesSent = linesSent
         self.bytesSent = bytesSent
@@ -1628,6 +1830,7 @@ public struct FlushReport: Equatable, Hashable {
         self.requests = requests
         self.retries = retries
         self.lastError = lastError
+        self.otherUploaderActive = otherUploaderActive
     }
 
     
@@ -1656,7 +1859,8 @@ public struct FfiConverterTypeFlushReport: FfiConverterRustBuffer {
                 bytesUncompressed: FfiConverterUInt64.read(from: &buf), 
                 requests: FfiConverterUInt64.read(from: &buf), 
                 retries: FfiConverterUInt64.read(from: &buf), 
-                lastError: FfiConverterOptionString.read(from: &buf)
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                otherUploaderActive: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -1672,6 +1876,7 @@ public struct FfiConverterTypeFlushReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.requests, into: &buf)
         FfiConverterUInt64.write(value.retries, into: &buf)
         FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterBool.write(value.otherUploaderActive, into: &buf)
     }
 }
 
@@ -2017,6 +2222,101 @@ public func FfiConverterTypeLabelCounters_lower(_ value: LabelCounters) -> RustB
 
 
 /**
+ * Settings for a [`LogUploader`].
+ */
+public struct LogUploaderOptions {
+    /**
+     * The log server: `https://...`, or `http://` to a loopback address for
+     * tests.
+     */
+    public var serverUrl: String
+    /**
+     * The log collection. `null`/`nil`: `sockstats.log.tailscale.io`.
+     */
+    public var collection: String?
+    /**
+     * The HTTP stack uploads go through. `null`/`nil`: the library's own,
+     * in builds that have it.
+     */
+    public var httpClient: HttpClient?
+    /**
+     * The buffer's size cap in bytes: use the same value as the logger
+     * writing to the directory. `null`/`nil`: 5 MiB.
+     */
+    public var bufferCapBytes: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The log server: `https://...`, or `http://` to a loopback address for
+         * tests.
+         */serverUrl: String, 
+        /**
+         * The log collection. `null`/`nil`: `sockstats.log.tailscale.io`.
+         */collection: String? = nil, 
+        /**
+         * The HTTP stack uploads go through. `null`/`nil`: the library's own,
+         * in builds that have it.
+         */httpClient: HttpClient? = nil, 
+        /**
+         * The buffer's size cap in bytes: use the same value as the logger
+         * writing to the directory. `null`/`nil`: 5 MiB.
+         */bufferCapBytes: UInt64? = nil) {
+        self.serverUrl = serverUrl
+        self.collection = collection
+        self.httpClient = httpClient
+        self.bufferCapBytes = bufferCapBytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LogUploaderOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogUploaderOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogUploaderOptions {
+        return
+            try LogUploaderOptions(
+                serverUrl: FfiConverterString.read(from: &buf), 
+                collection: FfiConverterOptionString.read(from: &buf), 
+                httpClient: FfiConverterOptionTypeHttpClient.read(from: &buf), 
+                bufferCapBytes: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogUploaderOptions, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serverUrl, into: &buf)
+        FfiConverterOptionString.write(value.collection, into: &buf)
+        FfiConverterOptionTypeHttpClient.write(value.httpClient, into: &buf)
+        FfiConverterOptionUInt64.write(value.bufferCapBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogUploaderOptions_lift(_ buf: RustBuffer) throws -> LogUploaderOptions {
+    return try FfiConverterTypeLogUploaderOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogUploaderOptions_lower(_ value: LogUploaderOptions) -> RustBuffer {
+    return FfiConverterTypeLogUploaderOptions.lower(value)
+}
+
+
+/**
  * Settings for a [`Logger`]. The defaults are the library's defaults.
  */
 public struct LoggerOptions {
@@ -2031,7 +2331,7 @@ public struct LoggerOptions {
     public var batchPeriodMs: UInt64
     /**
      * A source call slower than this is skipped and counted, in ms.
-     * `null`/`nil`: the poll period.
+     * `null`/`nil`: 1 s, or the poll period if that is longer.
      */
     public var sourceTimeoutMs: UInt64?
     /**
@@ -2078,7 +2378,7 @@ public struct LoggerOptions {
          */batchPeriodMs: UInt64 = UInt64(10000), 
         /**
          * A source call slower than this is skipped and counted, in ms.
-         * `null`/`nil`: the poll period.
+         * `null`/`nil`: 1 s, or the poll period if that is longer.
          */sourceTimeoutMs: UInt64? = nil, 
         /**
          * Lines the memory queue holds at most; the oldest are dropped beyond.
@@ -2643,6 +2943,11 @@ enum SockstatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
      */
     case DeadlineExceeded(message: String)
     
+    /**
+     * The logger's worker thread could not be started.
+     */
+    case WorkerThread(message: String)
+    
 
     
 
@@ -2700,6 +3005,10 @@ public struct FfiConverterTypeSockstatError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 8: return .WorkerThread(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2725,6 +3034,8 @@ public struct FfiConverterTypeSockstatError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(6))
         case .DeadlineExceeded(_ /* message is ignored*/):
             writeInt(&buf, Int32(7))
+        case .WorkerThread(_ /* message is ignored*/):
+            writeInt(&buf, Int32(8))
 
         
         }
@@ -2956,6 +3267,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sockstatlog_checksum_method_httpclient_post() != 595) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sockstatlog_checksum_method_loguploader_buffer_stats() != 55660) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sockstatlog_checksum_method_loguploader_flush() != 13299) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sockstatlog_checksum_method_loguploader_log_id() != 58742) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sockstatlog_checksum_method_logger_buffered_lines() != 42095) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2978,6 +3298,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sockstatlog_checksum_method_logger_write() != 16933) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sockstatlog_checksum_constructor_loguploader_new() != 15319) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sockstatlog_checksum_constructor_logger_new() != 54767) {

@@ -315,6 +315,36 @@ void uniffi_sockstatlog_fn_init_callback_vtable_httpclient(const UniffiVTableCal
 RustBuffer uniffi_sockstatlog_fn_method_httpclient_post(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_LOGUPLOADER
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_LOGUPLOADER
+uint64_t uniffi_sockstatlog_fn_clone_loguploader(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_FREE_LOGUPLOADER
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_FREE_LOGUPLOADER
+void uniffi_sockstatlog_fn_free_loguploader(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CONSTRUCTOR_LOGUPLOADER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CONSTRUCTOR_LOGUPLOADER_NEW
+uint64_t uniffi_sockstatlog_fn_constructor_loguploader_new(RustBuffer log_dir, RustBuffer public_log_id, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGUPLOADER_BUFFER_STATS
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGUPLOADER_BUFFER_STATS
+RustBuffer uniffi_sockstatlog_fn_method_loguploader_buffer_stats(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGUPLOADER_FLUSH
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGUPLOADER_FLUSH
+RustBuffer uniffi_sockstatlog_fn_method_loguploader_flush(uint64_t ptr, uint64_t deadline_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGUPLOADER_LOG_ID
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGUPLOADER_LOG_ID
+RustBuffer uniffi_sockstatlog_fn_method_loguploader_log_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_LOGGER
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CLONE_LOGGER
 uint64_t uniffi_sockstatlog_fn_clone_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -676,6 +706,24 @@ uint16_t uniffi_sockstatlog_checksum_method_httpclient_post(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGUPLOADER_BUFFER_STATS
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGUPLOADER_BUFFER_STATS
+uint16_t uniffi_sockstatlog_checksum_method_loguploader_buffer_stats(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGUPLOADER_FLUSH
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGUPLOADER_FLUSH
+uint16_t uniffi_sockstatlog_checksum_method_loguploader_flush(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGUPLOADER_LOG_ID
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGUPLOADER_LOG_ID
+uint16_t uniffi_sockstatlog_checksum_method_loguploader_log_id(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_BUFFERED_LINES
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_BUFFERED_LINES
 uint16_t uniffi_sockstatlog_checksum_method_logger_buffered_lines(void
@@ -721,6 +769,12 @@ uint16_t uniffi_sockstatlog_checksum_method_logger_stats(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_WRITE
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_WRITE
 uint16_t uniffi_sockstatlog_checksum_method_logger_write(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_CONSTRUCTOR_LOGUPLOADER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_CONSTRUCTOR_LOGUPLOADER_NEW
+uint16_t uniffi_sockstatlog_checksum_constructor_loguploader_new(void
     
 );
 #endif

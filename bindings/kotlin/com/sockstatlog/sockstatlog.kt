@@ -729,6 +729,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sockstatlog_checksum_method_httpclient_post(
     ): Int
+    external fun uniffi_sockstatlog_checksum_method_loguploader_buffer_stats(
+    ): Int
+    external fun uniffi_sockstatlog_checksum_method_loguploader_flush(
+    ): Int
+    external fun uniffi_sockstatlog_checksum_method_loguploader_log_id(
+    ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_buffered_lines(
     ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_flush(
@@ -744,6 +750,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_sockstatlog_checksum_method_logger_stats(
     ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_write(
+    ): Int
+    external fun uniffi_sockstatlog_checksum_constructor_loguploader_new(
     ): Int
     external fun uniffi_sockstatlog_checksum_constructor_logger_new(
     ): Int
@@ -784,6 +792,18 @@ internal object UniffiLib {
     external fun uniffi_sockstatlog_fn_init_callback_vtable_httpclient(`vtable`: UniffiVTableCallbackInterfaceHttpClient,
     ): Unit
     external fun uniffi_sockstatlog_fn_method_httpclient_post(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sockstatlog_fn_clone_loguploader(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sockstatlog_fn_free_loguploader(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_sockstatlog_fn_constructor_loguploader_new(`logDir`: RustBuffer.ByValue,`publicLogId`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sockstatlog_fn_method_loguploader_buffer_stats(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sockstatlog_fn_method_loguploader_flush(`ptr`: Long,`deadlineMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_sockstatlog_fn_method_loguploader_log_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sockstatlog_fn_clone_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -947,6 +967,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sockstatlog_checksum_method_httpclient_post() and 0xFFFF) != 595) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_sockstatlog_checksum_method_loguploader_buffer_stats() and 0xFFFF) != 55660) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sockstatlog_checksum_method_loguploader_flush() and 0xFFFF) != 13299) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sockstatlog_checksum_method_loguploader_log_id() and 0xFFFF) != 58742) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_sockstatlog_checksum_method_logger_buffered_lines() and 0xFFFF) != 42095) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -969,6 +998,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sockstatlog_checksum_method_logger_write() and 0xFFFF) != 16933) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sockstatlog_checksum_constructor_loguploader_new() and 0xFFFF) != 15319) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sockstatlog_checksum_constructor_logger_new() and 0xFFFF) != 54767) {
@@ -2148,6 +2180,346 @@ public object FfiConverterTypeHttpClient: FfiConverter<HttpClient, Long> {
 
 
 /**
+ * Uploads what a log directory holds, and nothing else: it never polls and
+ * never writes. For the process that does not log: an iOS app flushing what
+ * its Network Extension buffered in the shared container, an Android UI
+ * process flushing what its `:vpn` process buffered.
+ *
+ * One uploader per directory at a time, across processes: if a logger or
+ * another `LogUploader` is uploading, `flush` returns at once with
+ * `FlushReport.other_uploader_active` set.
+ */
+public interface LogUploaderInterface {
+    
+    /**
+     * The buffer's counters.
+     */
+    fun `bufferStats`(): BufferStats
+    
+    /**
+     * Uploads what the directory holds, within `deadline_ms`.
+     */
+    fun `flush`(`deadlineMs`: kotlin.ULong): FlushReport
+    
+    /**
+     * The public ID of the log uploaded to (64 hex characters).
+     */
+    fun `logId`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * Uploads what a log directory holds, and nothing else: it never polls and
+ * never writes. For the process that does not log: an iOS app flushing what
+ * its Network Extension buffered in the shared container, an Android UI
+ * process flushing what its `:vpn` process buffered.
+ *
+ * One uploader per directory at a time, across processes: if a logger or
+ * another `LogUploader` is uploading, `flush` returns at once with
+ * `FlushReport.other_uploader_active` set.
+ */
+open class LogUploader: Disposable, AutoCloseable, LogUploaderInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * Opens the buffer in `log_dir` (created if missing) of the node with
+     * this public log ID (64 hex characters).
+     */
+    constructor(`logDir`: kotlin.String, `publicLogId`: kotlin.String, `options`: LogUploaderOptions) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(SockstatException) { _status ->
+    UniffiLib.uniffi_sockstatlog_fn_constructor_loguploader_new(
+    
+        
+        FfiConverterString.lower(`logDir`),
+        FfiConverterString.lower(`publicLogId`),
+        FfiConverterTypeLogUploaderOptions.lower(`options`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_sockstatlog_fn_free_loguploader(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_sockstatlog_fn_clone_loguploader(handle, status)
+        }
+    }
+
+    
+    /**
+     * The buffer's counters.
+     */override fun `bufferStats`(): BufferStats {
+            return FfiConverterTypeBufferStats.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sockstatlog_fn_method_loguploader_buffer_stats(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Uploads what the directory holds, within `deadline_ms`.
+     */
+    @Throws(SockstatException::class)override fun `flush`(`deadlineMs`: kotlin.ULong): FlushReport {
+            return FfiConverterTypeFlushReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SockstatException) { _status ->
+    UniffiLib.uniffi_sockstatlog_fn_method_loguploader_flush(
+        it,
+        
+        FfiConverterULong.lower(`deadlineMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The public ID of the log uploaded to (64 hex characters).
+     */override fun `logId`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sockstatlog_fn_method_loguploader_log_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogUploader: FfiConverter<LogUploader, Long> {
+    override fun lower(value: LogUploader): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): LogUploader {
+        return LogUploader(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): LogUploader {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: LogUploader) = 8UL
+
+    override fun write(value: LogUploader, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Logs how many bytes each label sends and receives.
  *
  * Starts disabled. Every method may be called from any thread and none
@@ -2688,6 +3060,12 @@ data class FlushReport (
      * The last failure seen, if any.
      */
     var `lastError`: kotlin.String?
+    , 
+    /**
+     * Another process, or another logger/LogUploader on the same directory,
+     * was uploading; this flush uploaded nothing and returned at once.
+     */
+    var `otherUploaderActive`: kotlin.Boolean
     
 ){
     
@@ -2715,6 +3093,7 @@ public object FfiConverterTypeFlushReport: FfiConverterRustBuffer<FlushReport> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -2729,7 +3108,8 @@ public object FfiConverterTypeFlushReport: FfiConverterRustBuffer<FlushReport> {
             FfiConverterULong.allocationSize(value.`bytesUncompressed`) +
             FfiConverterULong.allocationSize(value.`requests`) +
             FfiConverterULong.allocationSize(value.`retries`) +
-            FfiConverterOptionalString.allocationSize(value.`lastError`)
+            FfiConverterOptionalString.allocationSize(value.`lastError`) +
+            FfiConverterBoolean.allocationSize(value.`otherUploaderActive`)
     )
 
     override fun write(value: FlushReport, buf: ByteBuffer) {
@@ -2744,6 +3124,7 @@ public object FfiConverterTypeFlushReport: FfiConverterRustBuffer<FlushReport> {
             FfiConverterULong.write(value.`requests`, buf)
             FfiConverterULong.write(value.`retries`, buf)
             FfiConverterOptionalString.write(value.`lastError`, buf)
+            FfiConverterBoolean.write(value.`otherUploaderActive`, buf)
     }
 }
 
@@ -2977,6 +3358,83 @@ public object FfiConverterTypeLabelCounters: FfiConverterRustBuffer<LabelCounter
 
 
 /**
+ * Settings for a [`LogUploader`].
+ */
+data class LogUploaderOptions (
+    /**
+     * The log server: `https://...`, or `http://` to a loopback address for
+     * tests.
+     */
+    var `serverUrl`: kotlin.String
+    , 
+    /**
+     * The log collection. `null`/`nil`: `sockstats.log.tailscale.io`.
+     */
+    var `collection`: kotlin.String? = null 
+    , 
+    /**
+     * The HTTP stack uploads go through. `null`/`nil`: the library's own,
+     * in builds that have it.
+     */
+    var `httpClient`: HttpClient? = null 
+    , 
+    /**
+     * The buffer's size cap in bytes: use the same value as the logger
+     * writing to the directory. `null`/`nil`: 5 MiB.
+     */
+    var `bufferCapBytes`: kotlin.ULong? = null 
+    
+): Disposable{
+    
+
+    
+
+    
+    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
+    override fun destroy() {
+        
+    Disposable.destroy(
+        this.`serverUrl`,
+        this.`collection`,
+        this.`httpClient`,
+        this.`bufferCapBytes`
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogUploaderOptions: FfiConverterRustBuffer<LogUploaderOptions> {
+    override fun read(buf: ByteBuffer): LogUploaderOptions {
+        return LogUploaderOptions(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeHttpClient.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LogUploaderOptions) = (
+            FfiConverterString.allocationSize(value.`serverUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`collection`) +
+            FfiConverterOptionalTypeHttpClient.allocationSize(value.`httpClient`) +
+            FfiConverterOptionalULong.allocationSize(value.`bufferCapBytes`)
+    )
+
+    override fun write(value: LogUploaderOptions, buf: ByteBuffer) {
+            FfiConverterString.write(value.`serverUrl`, buf)
+            FfiConverterOptionalString.write(value.`collection`, buf)
+            FfiConverterOptionalTypeHttpClient.write(value.`httpClient`, buf)
+            FfiConverterOptionalULong.write(value.`bufferCapBytes`, buf)
+    }
+}
+
+
+
+/**
  * Settings for a [`Logger`]. The defaults are the library's defaults.
  */
 data class LoggerOptions (
@@ -2993,7 +3451,7 @@ data class LoggerOptions (
     , 
     /**
      * A source call slower than this is skipped and counted, in ms.
-     * `null`/`nil`: the poll period.
+     * `null`/`nil`: 1 s, or the poll period if that is longer.
      */
     var `sourceTimeoutMs`: kotlin.ULong? = null 
     , 
@@ -3560,6 +4018,11 @@ sealed class SockstatException(message: String): kotlin.Exception(message) {
      */
         class DeadlineExceeded(message: String) : SockstatException(message)
         
+    /**
+     * The logger's worker thread could not be started.
+     */
+        class WorkerThread(message: String) : SockstatException(message)
+        
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<SockstatException> {
         override fun lift(error_buf: RustBuffer.ByValue): SockstatException = FfiConverterTypeSockstatError.lift(error_buf)
@@ -3580,6 +4043,7 @@ public object FfiConverterTypeSockstatError : FfiConverterRustBuffer<SockstatExc
             5 -> SockstatException.InvalidLine(FfiConverterString.read(buf))
             6 -> SockstatException.Buffer(FfiConverterString.read(buf))
             7 -> SockstatException.DeadlineExceeded(FfiConverterString.read(buf))
+            8 -> SockstatException.WorkerThread(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -3617,6 +4081,10 @@ public object FfiConverterTypeSockstatError : FfiConverterRustBuffer<SockstatExc
             }
             is SockstatException.DeadlineExceeded -> {
                 buf.putInt(7)
+                Unit
+            }
+            is SockstatException.WorkerThread -> {
+                buf.putInt(8)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
