@@ -56,6 +56,19 @@ impl HttpTransport for Watching {
     }
 }
 
+/// Waits until `cond` holds, failing the test after 20 s.
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}: threads {:?}",
+            threads()
+        );
+        std::thread::yield_now();
+    }
+}
+
 #[test]
 fn no_thread_outlives_a_flush() {
     let server = Server::start(Config::in_memory()).unwrap();
@@ -66,8 +79,14 @@ fn no_thread_outlives_a_flush() {
     let transport = Arc::new(Watching::default());
     let uploader = uploader(&base_url, transport.clone(), Default::default(), 256 * 1024);
     let logger = logger(dir.path(), Arc::new(MemoryBuffer::default()), uploader);
-    // New threads take their names a moment after they start.
-    std::thread::sleep(Duration::from_millis(200));
+    // New threads take their names a moment after they start: until then
+    // they carry their creator's name. Wait until only this thread has it.
+    let own = std::fs::read_to_string("/proc/thread-self/comm").unwrap();
+    let own = own.trim().to_string();
+    wait_until("every thread to take its name", || {
+        let names = threads();
+        names.iter().filter(|n| **n == own).count() == 1 && names.iter().any(|n| n == "sockstatlog")
+    });
     let before = threads();
     assert!(!before.iter().any(|t| t.starts_with("sockstatlog-dns")));
     for round in 0..3 {
@@ -76,8 +95,9 @@ fn no_thread_outlives_a_flush() {
         }
         let report = logger.flush(Duration::from_secs(10)).unwrap();
         assert!(report.complete, "{report:?}");
-        std::thread::sleep(Duration::from_millis(100));
-        assert_eq!(threads(), before, "threads left after flush {round}");
+        // A joined thread can stay listed in /proc for a moment after it
+        // ended; one that outlives the flush stays for good.
+        wait_until("the flush's threads to be gone", || threads() == before);
     }
     let during = transport.during.lock().unwrap().clone();
     println!("threads during the flushes: {during:?}");

@@ -1,6 +1,6 @@
 //! Shutting the logger down while a flush is uploading loses nothing: every
 //! line ends up on the server or still in the buffer, and a later logger on
-//! the same buffer sends the rest.
+//! the same buffer sends the rest. Shutdown waits for the upload to end.
 
 use sockstatlog::buffer::{FileBuffer, FileBufferOptions};
 use sockstatlog::{Error, LogBuffer};
@@ -58,8 +58,16 @@ fn shutdown_during_an_upload_loses_nothing() {
         let first = first.clone();
         std::thread::spawn(move || first.flush(Duration::from_secs(3)))
     };
-    std::thread::sleep(Duration::from_millis(300));
+    // Shut down once the upload is under way: its first batch was accepted.
+    let started = std::time::Instant::now();
+    while buffer.stats().lines == lines.len() as u64 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no batch sent");
+        std::thread::yield_now();
+    }
+    // Shutdown waits for the running upload (within its deadline), so no
+    // upload runs once it returned.
     first.shutdown(Duration::from_secs(5)).unwrap();
+    assert!(flushing.is_finished(), "an upload outlived shutdown");
     assert!(matches!(
         first.flush(Duration::from_secs(1)),
         Err(Error::ShutDown)
@@ -70,8 +78,9 @@ fn shutdown_during_an_upload_loses_nothing() {
         "the slow server should not take it all: {report:?}"
     );
     assert!(report.lines_sent > 0, "{report:?}");
-    // Let a request the client gave up on finish on the server.
-    std::thread::sleep(Duration::from_millis(800));
+    // A request the client gave up on may still land on the server later:
+    // its lines are still in the buffer too, so reading the server now
+    // cannot hide a loss.
 
     let on_server: Vec<String> = slow
         .entries(COLLECTION, &log_id())
