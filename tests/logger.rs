@@ -704,16 +704,7 @@ fn a_source_taking_150_ms_on_every_call_still_logs_every_byte_by_default() {
 }
 
 #[test]
-fn a_failed_worker_thread_spawn_and_a_busy_flush_have_their_own_messages() {
-    let spawn = Error::WorkerThread {
-        source: std::io::Error::from(std::io::ErrorKind::OutOfMemory),
-    };
-    let text = spawn.to_string();
-    assert!(
-        text.starts_with("could not start the logger's worker thread"),
-        "{text}"
-    );
-    assert!(!text.contains("directory"), "{text}");
+fn a_flush_that_waited_for_another_flush_says_so() {
     let busy = Error::FlushInProgress {
         operation: "flush",
         deadline_ms: 300,
