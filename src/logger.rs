@@ -350,7 +350,10 @@ impl Logger {
         let worker_share = deadline * FLUSH_WORKER_SHARE_PERCENT / 100;
         if !self.shared.request_flush(started + worker_share) {
             // The worker is busy in a slow source call: store the queue here.
-            self.shared.drain()?;
+            // A failing buffer is counted and the lines stay queued, as when
+            // the worker drains; what is buffered is uploaded all the same
+            // (which, on a full disk, frees space).
+            let _ = self.shared.drain();
         }
         let Some(uploader) = &self.uploader else {
             let lines = self.shared.buffer.stats().lines;

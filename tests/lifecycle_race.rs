@@ -5,6 +5,7 @@
 //!   returned `Ok`.
 //! - After concurrent `set_logging_enabled` calls, the worker does what the
 //!   last requested state says.
+//! - No upload runs after `shutdown` returned `Ok`.
 //!
 //! The schedule of each run comes from a seeded generator; a failure prints
 //! the seed, and `SOCKSTATLOG_RACE_SEED` replays one run,
@@ -12,7 +13,7 @@
 
 mod common;
 
-use common::{buffered_lines, wait_for, Rng};
+use common::{buffered_lines, wait_for, Rng, ScriptedUploader};
 use sockstatlog::{Counters, Label, Logger, MemoryBuffer, Options, PublicId, Snapshot};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,7 +38,11 @@ fn runs() -> Vec<u64> {
     (1..=n).collect()
 }
 
-fn new_logger(buffer: Arc<MemoryBuffer>, polls: Arc<AtomicU64>) -> (Logger, tempfile::TempDir) {
+fn new_logger(
+    buffer: Arc<MemoryBuffer>,
+    polls: Arc<AtomicU64>,
+    uploader: Option<Arc<ScriptedUploader>>,
+) -> (Logger, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let source = move || {
         let n = polls.fetch_add(1, Ordering::SeqCst);
@@ -54,6 +59,7 @@ fn new_logger(buffer: Arc<MemoryBuffer>, polls: Arc<AtomicU64>) -> (Logger, temp
             max_queued_lines: 100_000,
             max_queued_bytes: 64 << 20,
             buffer: Some(buffer),
+            uploader: uploader.map(|u| u as Arc<dyn sockstatlog::Uploader>),
             ..Options::default()
         },
     )
@@ -74,7 +80,8 @@ fn one_run(seed: u64) -> Result<(), String> {
     let last = rng.below(2) == 0;
     let buffer = Arc::new(MemoryBuffer::default());
     let polls = Arc::new(AtomicU64::new(0));
-    let (logger, _dir) = new_logger(buffer.clone(), polls.clone());
+    let uploader = Arc::new(ScriptedUploader::default());
+    let (logger, _dir) = new_logger(buffer.clone(), polls.clone(), Some(uploader.clone()));
     let logger = Arc::new(logger);
     let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
 
@@ -141,6 +148,11 @@ fn one_run(seed: u64) -> Result<(), String> {
                         Ok(()) => accepted.lock().unwrap().push(text),
                         Err(_) => break,
                     }
+                    if i % 100 == 99 && t % 2 == 0 {
+                        // Some flushes race shutdown too; a refusal or a
+                        // wait for another flush is fine here.
+                        let _ = logger.flush(Duration::from_secs(5));
+                    }
                 }
             })
         })
@@ -152,10 +164,19 @@ fn one_run(seed: u64) -> Result<(), String> {
     logger
         .shutdown(Duration::from_secs(10))
         .map_err(|e| format!("seed {seed}: shutdown failed: {e}"))?;
+    let uploading_at_return = uploader.uploading.load(Ordering::SeqCst);
+    let uploads_at_return = uploader.calls.load(Ordering::SeqCst);
     for h in handles {
         h.join().unwrap();
     }
-    let stored = buffered(&buffer);
+    if uploading_at_return || uploader.calls.load(Ordering::SeqCst) != uploads_at_return {
+        return Err(format!(
+            "seed {seed}: an upload ran after shutdown returned Ok"
+        ));
+    }
+    // Accepted lines are in the buffer, or were uploaded (and removed).
+    let mut stored = buffered(&buffer);
+    stored.extend(uploader.sent.lock().unwrap().iter().cloned());
     let lost: Vec<String> = accepted
         .lock()
         .unwrap()
@@ -193,7 +214,7 @@ fn eight_writers_racing_shutdown_lose_no_accepted_line() {
     let mut lost_lines = 0;
     for _ in 0..300 {
         let buffer = Arc::new(MemoryBuffer::default());
-        let (logger, _dir) = new_logger(buffer.clone(), Arc::new(AtomicU64::new(0)));
+        let (logger, _dir) = new_logger(buffer.clone(), Arc::new(AtomicU64::new(0)), None);
         logger.set_logging_enabled(true).unwrap();
         let logger = Arc::new(logger);
         let go = Arc::new(Barrier::new(9));
