@@ -12,6 +12,7 @@
 //! | [`compress`] | zstd, when it pays | pure (CPU only) |
 //! | [`policy`] | status -> accept / drop / retry after a wait / stop | pure |
 //! | [`endpoint`] | base URL and collection checks, the upload URL | pure |
+//! | [`redact`] | the private ID (and any 8+ hex piece of it) out of messages | pure |
 //! | [`transport`] | [`HttpTransport`]: the HTTP stack, pluggable | interface |
 //! | `reqwest` | [`ReqwestTransport`], the default transport (feature `reqwest-transport`) | shell |
 //! | [`clock`] | [`UploadClock`]: now, wall time and sleep, injectable | shell |
@@ -44,6 +45,7 @@ pub mod clock;
 pub mod compress;
 pub mod endpoint;
 pub mod policy;
+pub mod redact;
 #[cfg(feature = "reqwest-transport")]
 mod reqwest;
 pub mod rfc3339;
