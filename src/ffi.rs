@@ -448,6 +448,14 @@ fn uploader(
 
 #[cfg(feature = "reqwest-transport")]
 fn default_transport_config(private_id: PrivateId) -> Result<UploaderConfig, SockstatError> {
+    // On Android the platform verifier needs SockstatLog.initTls first: say
+    // so now rather than fail every flush (or panic in the handshake).
+    crate::upload::platform_tls::ready().map_err(|_| {
+        SockstatError::InvalidOption(format!(
+            "invalid option server_url without http_client: {}",
+            crate::upload::platform_tls::NOT_INITIALISED
+        ))
+    })?;
     Ok(UploaderConfig::with_default_transport(private_id))
 }
 
