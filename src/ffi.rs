@@ -682,6 +682,13 @@ impl Logger {
         self.inner.stats().into()
     }
 
+    /// Whether the worker thread is waiting with no timer at all: it has
+    /// handled every enable/disable so far and is disabled. For tests and
+    /// diagnostics (a disabled logger costs nothing once this is true).
+    pub fn is_worker_parked(&self) -> bool {
+        self.inner.is_worker_parked()
+    }
+
     /// The oldest lines waiting in the log buffer, up to `max_bytes` of text
     /// (at least one line if any). Read-only, for debug screens and tests.
     pub fn buffered_lines(&self, max_bytes: u64) -> Result<Vec<String>, SockstatError> {
