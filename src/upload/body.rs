@@ -260,7 +260,7 @@ impl<'de> Visitor<'de> for ObjectVisitor {
         while let Some(IsLogtail(is)) = map.next_key()? {
             if is {
                 probe.logtail_members += 1;
-                probe.logtail_valid = map.next_value::<LogtailProbe>()?.0;
+                probe.logtail_valid = is_valid_logtail(&map.next_value()?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -269,65 +269,17 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 }
 
-/// A `logtail` member's value, reduced to whether it is an object holding
-/// only `client_time`, a string of valid RFC 3339 (anything else: `false`).
-struct LogtailProbe(bool);
-
-impl<'de> de::Deserialize<'de> for LogtailProbe {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(LogtailVisitor)
-    }
-}
-
-struct LogtailVisitor;
-
-impl<'de> Visitor<'de> for LogtailVisitor {
-    type Value = LogtailProbe;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a logtail member")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LogtailProbe, A::Error> {
-        let mut members = 0;
-        let mut valid_time = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            members += 1;
-            if key == "client_time" {
-                valid_time = map
-                    .next_value::<serde_json::Value>()?
-                    .as_str()
-                    .is_some_and(rfc3339::is_valid);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(LogtailProbe(members == 1 && valid_time))
-    }
-
-    // Any other JSON value is well-formed but not a valid member.
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<LogtailProbe, E> {
-        Ok(LogtailProbe(false))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<LogtailProbe, E> {
-        Ok(LogtailProbe(false))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<LogtailProbe, E> {
-        Ok(LogtailProbe(false))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<LogtailProbe, E> {
-        Ok(LogtailProbe(false))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<LogtailProbe, E> {
-        Ok(LogtailProbe(false))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<LogtailProbe, E> {
-        Ok(LogtailProbe(false))
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<LogtailProbe, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(LogtailProbe(false))
-    }
+/// Whether a `logtail` member's value is an object holding only
+/// `client_time`, a string of valid RFC 3339. (Such members are rare: lines
+/// the Go client buffered; building the small value is cheap.)
+fn is_valid_logtail(value: &serde_json::Value) -> bool {
+    value.as_object().is_some_and(|members| {
+        members.len() == 1
+            && members
+                .get("client_time")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(rfc3339::is_valid)
+    })
 }
 
 /// A key, reduced to whether it is `logtail` (after unescaping).

@@ -450,15 +450,19 @@ fn no_retry_when_retry_after_does_not_fit_before_the_deadline() {
     assert_eq!(buffer.stats().lines, 2);
 }
 
-#[test]
-fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
-    let clock = FakeClock::new();
+/// 100 event lines in a buffer, an uploader making 4 KiB bodies, and a
+/// server answering the first request `status` with `body`, then 200.
+fn hundred_lines_in_4_kib_bodies(
+    clock: &Arc<FakeClock>,
+    status: u16,
+    body: &'static str,
+) -> (Arc<Script>, MemoryBuffer, Vec<String>, LogtailUploader) {
     let transport = Arc::new(Script::new(
-        &clock,
+        clock,
         vec![Step::Reply {
-            status: 400,
+            status,
             retry_after: None,
-            body: "entry 0 (0-based) must be a JSON object\n",
+            body,
         }],
     ));
     let lines = numbered(100);
@@ -466,9 +470,17 @@ fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
     buffer.append(&lines).unwrap();
     let uploader = LogtailUploader::new(UploaderConfig {
         max_body_bytes: 4096,
-        ..config(&clock, transport.clone())
+        ..config(clock, transport.clone())
     })
     .unwrap();
+    (transport, buffer, lines, uploader)
+}
+
+#[test]
+fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
+    let clock = FakeClock::new();
+    let (transport, buffer, _, uploader) =
+        hundred_lines_in_4_kib_bodies(&clock, 400, "entry 0 (0-based) must be a JSON object\n");
     let report = uploader.upload(&buffer, clock.deadline(S(10)));
     let requests = transport.requests();
     let first_batch = lines_of(&requests[0].0).len() as u64;
@@ -490,22 +502,8 @@ fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
 fn an_auth_path_or_proxy_answer_keeps_every_batch_and_ends_the_flush() {
     for status in [401, 403, 404, 407, 415] {
         let clock = FakeClock::new();
-        let transport = Arc::new(Script::new(
-            &clock,
-            vec![Step::Reply {
-                status,
-                retry_after: None,
-                body: "<html>Sign in to the Wi-Fi</html>",
-            }],
-        ));
-        let lines = numbered(100);
-        let buffer = MemoryBuffer::default();
-        buffer.append(&lines).unwrap();
-        let uploader = LogtailUploader::new(UploaderConfig {
-            max_body_bytes: 4096,
-            ..config(&clock, transport.clone())
-        })
-        .unwrap();
+        let (transport, buffer, lines, uploader) =
+            hundred_lines_in_4_kib_bodies(&clock, status, "<html>Sign in to the Wi-Fi</html>");
         let report = uploader.upload(&buffer, clock.deadline(S(10)));
         assert_eq!(
             report,
