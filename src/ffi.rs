@@ -16,8 +16,8 @@ use crate::upload::FlushReport as CoreFlushReport;
 use crate::upload::{
     HttpRequest, HttpResponse, HttpTransport, LogtailUploader, TransportError, UploaderConfig,
 };
+use crate::Error;
 use crate::Uploader;
-use crate::{Error, LogBuffer, MemoryBuffer};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -357,8 +357,9 @@ pub struct LoggerOptions {
     /// Bytes the memory queue holds at most (at least 64 KiB).
     #[uniffi(default = 524288)]
     pub max_queued_bytes: u64,
-    /// Size cap of the in-memory log buffer, in bytes; past it the oldest
-    /// lines are evicted. `null`/`nil`: 5 MiB.
+    /// Size cap of the log buffer (the durable files in `log_dir`), in
+    /// bytes; past it the oldest lines are evicted, leaving a marker.
+    /// `null`/`nil`: 5 MiB. It never changes where lines are kept.
     #[uniffi(default = None)]
     pub buffer_cap_bytes: Option<u64>,
     /// The log server `flush` uploads to: `https://...` (Tailscale's is
@@ -454,6 +455,14 @@ fn uploader(
 
 #[cfg(feature = "reqwest-transport")]
 fn default_transport_config(private_id: PrivateId) -> Result<UploaderConfig, SockstatError> {
+    // On Android the platform verifier needs SockstatLog.initTls first: say
+    // so now rather than fail every flush (or panic in the handshake).
+    crate::upload::platform_tls::ready().map_err(|_| {
+        SockstatError::InvalidOption(format!(
+            "invalid option server_url without http_client: {}",
+            crate::upload::platform_tls::NOT_INITIALISED
+        ))
+    })?;
     Ok(UploaderConfig::with_default_transport(private_id))
 }
 
@@ -481,9 +490,12 @@ impl LoggerOptions {
             source_timeout: self.source_timeout_ms.map(Duration::from_millis),
             max_queued_lines: saturating_usize(self.max_queued_lines),
             max_queued_bytes: saturating_usize(self.max_queued_bytes),
-            buffer: self
+            // Always the durable file buffer in the log directory: this
+            // option only sets its size cap.
+            buffer: None,
+            buffer_cap_bytes: self
                 .buffer_cap_bytes
-                .map(|cap| Arc::new(MemoryBuffer::new(cap)) as Arc<dyn LogBuffer>),
+                .unwrap_or(Options::default().buffer_cap_bytes),
             ..Options::default()
         })
     }
@@ -681,6 +693,13 @@ impl Logger {
         self.inner.stats().into()
     }
 
+    /// Whether the worker thread is waiting with no timer at all: it has
+    /// handled every enable/disable so far and is disabled. For tests and
+    /// diagnostics (a disabled logger costs nothing once this is true).
+    pub fn is_worker_parked(&self) -> bool {
+        self.inner.is_worker_parked()
+    }
+
     /// The oldest lines waiting in the log buffer, up to `max_bytes` of text
     /// (at least one line if any). Read-only, for debug screens and tests.
     pub fn buffered_lines(&self, max_bytes: u64) -> Result<Vec<String>, SockstatError> {
@@ -816,6 +835,48 @@ mod tests {
         assert_eq!(d.source_timeout_ms, None);
         assert_eq!(d.max_queued_lines, 1_000);
         assert_eq!(d.max_queued_bytes, 524_288);
+    }
+
+    struct NoCounters;
+    impl CounterSource for NoCounters {
+        fn snapshot(&self) -> Result<CounterSnapshot, CounterSourceError> {
+            Ok(CounterSnapshot {
+                cellular: false,
+                counters: vec![],
+            })
+        }
+    }
+
+    const NODE: &str = "5a41c0b600c88656cfe8678dca763899f7d5eafa0a8a01cbc7d4362175c9c82d";
+
+    #[test]
+    fn buffer_cap_bytes_caps_the_durable_file_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_str().unwrap().to_string();
+        let options = || LoggerOptions {
+            buffer_cap_bytes: Some(64 * 1024),
+            ..default_logger_options()
+        };
+        let logger =
+            Logger::new(path.clone(), NODE.into(), Arc::new(NoCounters), options()).unwrap();
+        logger.write("kept across restarts".into()).unwrap();
+        logger.shutdown(5_000).unwrap();
+        drop(logger);
+        // A new logger on the same directory (the app restarted) finds it.
+        let again = Logger::new(path, NODE.into(), Arc::new(NoCounters), options()).unwrap();
+        assert_eq!(
+            again.buffered_lines(1 << 20).unwrap(),
+            vec!["kept across restarts".to_string()]
+        );
+        // And the cap is the one asked for: 64 KiB of lines, not 5 MiB.
+        let line = "x".repeat(1000);
+        for _ in 0..200 {
+            again.write(line.clone()).unwrap();
+        }
+        again.flush(5_000).unwrap();
+        let stats = again.stats().buffer;
+        assert!(stats.bytes <= 64 * 1024, "{stats:?}");
+        assert!(stats.evicted_lines > 0, "{stats:?}");
     }
 
     #[test]

@@ -1296,6 +1296,13 @@ public protocol LoggerProtocol: AnyObject, Sendable {
     func isLoggingEnabled()  -> Bool
     
     /**
+     * Whether the worker thread is waiting with no timer at all: it has
+     * handled every enable/disable so far and is disabled. For tests and
+     * diagnostics (a disabled logger costs nothing once this is true).
+     */
+    func isWorkerParked()  -> Bool
+    
+    /**
      * The public ID of the log this logger writes to (64 hex characters).
      */
     func logId()  -> String
@@ -1433,6 +1440,20 @@ open func isLoggingEnabled() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_sockstatlog_fn_method_logger_is_logging_enabled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the worker thread is waiting with no timer at all: it has
+     * handled every enable/disable so far and is disabled. For tests and
+     * diagnostics (a disabled logger costs nothing once this is true).
+     */
+open func isWorkerParked() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sockstatlog_fn_method_logger_is_worker_parked(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2343,8 +2364,9 @@ public struct LoggerOptions {
      */
     public var maxQueuedBytes: UInt64
     /**
-     * Size cap of the in-memory log buffer, in bytes; past it the oldest
-     * lines are evicted. `null`/`nil`: 5 MiB.
+     * Size cap of the log buffer (the durable files in `log_dir`), in
+     * bytes; past it the oldest lines are evicted, leaving a marker.
+     * `null`/`nil`: 5 MiB. It never changes where lines are kept.
      */
     public var bufferCapBytes: UInt64?
     /**
@@ -2387,8 +2409,9 @@ public struct LoggerOptions {
          * Bytes the memory queue holds at most (at least 64 KiB).
          */maxQueuedBytes: UInt64 = UInt64(524288), 
         /**
-         * Size cap of the in-memory log buffer, in bytes; past it the oldest
-         * lines are evicted. `null`/`nil`: 5 MiB.
+         * Size cap of the log buffer (the durable files in `log_dir`), in
+         * bytes; past it the oldest lines are evicted, leaving a marker.
+         * `null`/`nil`: 5 MiB. It never changes where lines are kept.
          */bufferCapBytes: UInt64? = nil, 
         /**
          * The log server `flush` uploads to: `https://...` (Tailscale's is
@@ -3283,6 +3306,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sockstatlog_checksum_method_logger_is_logging_enabled() != 2356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sockstatlog_checksum_method_logger_is_worker_parked() != 35653) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sockstatlog_checksum_method_logger_log_id() != 44758) {

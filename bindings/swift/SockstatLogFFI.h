@@ -375,6 +375,11 @@ RustBuffer uniffi_sockstatlog_fn_method_logger_flush(uint64_t ptr, uint64_t dead
 int8_t uniffi_sockstatlog_fn_method_logger_is_logging_enabled(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGGER_IS_WORKER_PARKED
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGGER_IS_WORKER_PARKED
+int8_t uniffi_sockstatlog_fn_method_logger_is_worker_parked(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGGER_LOG_ID
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGGER_LOG_ID
 RustBuffer uniffi_sockstatlog_fn_method_logger_log_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -739,6 +744,12 @@ uint16_t uniffi_sockstatlog_checksum_method_logger_flush(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_IS_LOGGING_ENABLED
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_IS_LOGGING_ENABLED
 uint16_t uniffi_sockstatlog_checksum_method_logger_is_logging_enabled(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_IS_WORKER_PARKED
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_METHOD_LOGGER_IS_WORKER_PARKED
+uint16_t uniffi_sockstatlog_checksum_method_logger_is_worker_parked(void
     
 );
 #endif

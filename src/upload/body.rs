@@ -2,19 +2,27 @@
 //!
 //! Pure: lines and an upload time in, bytes out.
 //!
-//! Each line becomes one element of the array, with
-//! `"logtail":{"client_time":"<RFC 3339 UTC, nanoseconds>"}` as its first
-//! member:
+//! Each line becomes one element of the array, an object whose `logtail`
+//! member holds only `client_time` (RFC 3339 UTC):
+//! - a line that already is such an object (the Go client wrote its buffer
+//!   lines this way, `{"logtail":{"client_time":"…"},"t":…}`; the time must
+//!   be valid RFC 3339) is sent as it is, keeping its `client_time`;
 //! - a line that is one JSON object without a top-level `logtail` member gets
 //!   the member inserted right after its opening brace; every other byte of
 //!   the object is kept as it is (`{"t":1}` -> `{"logtail":{...},"t":1}`;
 //!   whitespace around the object, outside its braces, is left out);
-//! - any other line (not JSON, JSON but not an object, or an object that
-//!   already has a `logtail` member, which the server would check and could
-//!   refuse) is wrapped: `{"logtail":{...},"text":"<the line as a JSON string>"}`.
+//! - any other line (not JSON, JSON but not an object, or an object whose
+//!   `logtail` member the server would refuse) is wrapped:
+//!   `{"logtail":{...},"text":"<the line as a JSON string>"}`.
 //!
-//! So every element is an object whose `logtail` member holds only
-//! `client_time`: a body built here never makes the server refuse it.
+//! `client_time` says when the line was logged where the line says so: an
+//! event line (`{"t":<ms>,"d":<ms>,…`, as [`Event`](crate::event::Event)
+//! writes it) gets the end of its interval, `t + d`, to the millisecond;
+//! a line with its own `client_time` keeps it. Other lines (the app's own
+//! `write` lines, markers) get the upload time: the library keeps no time
+//! per line on disk.
+//!
+//! So a body built here never makes the server refuse it for its entries.
 //!
 //! A body holds lines, in order, until the next one would take it past
 //! [`MAX_BODY_BYTES`]; a single line larger than that is sent alone in an
@@ -39,6 +47,13 @@ impl LogtailMember {
     /// The member for an upload made at `client_time`.
     pub fn new(client_time: SystemTime) -> Self {
         Self::from_rfc3339(&rfc3339::format_system_time(client_time))
+    }
+
+    /// The member for a line logged `unix_ms` ms after the Unix epoch.
+    pub fn at_unix_ms(unix_ms: i64) -> Self {
+        let secs = unix_ms.div_euclid(1000);
+        let nanos = (unix_ms.rem_euclid(1000) * 1_000_000) as u32;
+        Self::from_rfc3339(&rfc3339::format_unix(secs, nanos))
     }
 
     /// The member for a `client_time` already formatted (RFC 3339 text:
@@ -68,8 +83,41 @@ pub enum LineKind {
         /// Whether the object is `{}` (possibly with whitespace inside).
         empty: bool,
     },
+    /// One JSON object whose `logtail` member holds only a valid
+    /// `client_time`: sent as it is, bytes `start..end` of the line (the
+    /// object without the whitespace around it).
+    Stamped {
+        /// Byte offset of the object's opening brace.
+        start: usize,
+        /// Byte offset just past its closing brace.
+        end: usize,
+    },
     /// Anything else: wrapped as `{"logtail":{...},"text":"<line>"}`.
     Text,
+}
+
+/// The end of an event line's interval, `t + d`, in ms since the Unix
+/// epoch, if `line` starts as an event line does: `{"t":<digits>,"d":<digits>,`.
+/// Reads only those bytes (no JSON parse, no allocation).
+pub fn event_end_unix_ms(line: &str) -> Option<i64> {
+    let rest = line.strip_prefix("{\"t\":")?;
+    let (t, rest) = leading_number(rest)?;
+    let rest = rest.strip_prefix(",\"d\":")?;
+    let (d, rest) = leading_number(rest)?;
+    if !rest.starts_with(',') {
+        return None;
+    }
+    t.checked_add(d)
+}
+
+/// A non-negative decimal number at the start of `text` (at most 18
+/// digits, so it fits in an `i64`), and what follows it.
+fn leading_number(text: &str) -> Option<(i64, &str)> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if !(1..=18).contains(&digits) {
+        return None;
+    }
+    Some((text[..digits].parse().ok()?, &text[digits..]))
 }
 
 /// The characters JSON allows around values.
@@ -79,7 +127,9 @@ const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 /// building a tree (values are skipped, only top-level keys are compared).
 pub fn classify(line: &str) -> LineKind {
     match serde_json::from_str::<ObjectProbe>(line) {
-        Ok(ObjectProbe { has_logtail: false }) => {
+        Ok(ObjectProbe {
+            logtail_members: 0, ..
+        }) => {
             let open_brace = line
                 .find('{')
                 .expect("a line that parsed as an object has an opening brace");
@@ -88,14 +138,31 @@ pub fn classify(line: &str) -> LineKind {
                 .starts_with('}');
             LineKind::Object { open_brace, empty }
         }
-        Ok(ObjectProbe { has_logtail: true }) | Err(_) => LineKind::Text,
+        Ok(ObjectProbe {
+            logtail_members: 1,
+            logtail_valid: true,
+        }) => {
+            let start = line.len() - line.trim_start_matches(JSON_WHITESPACE).len();
+            let end = line.trim_end_matches(JSON_WHITESPACE).len();
+            LineKind::Stamped { start, end }
+        }
+        Ok(_) | Err(_) => LineKind::Text,
     }
 }
 
 /// Appends `line` as one array element (without separator) to `out`.
-pub fn encode_entry(line: &str, member: &LogtailMember, out: &mut Vec<u8>) {
+/// `upload` is the member for lines that do not say when they were logged.
+pub fn encode_entry(line: &str, upload: &LogtailMember, out: &mut Vec<u8>) {
     match classify(line) {
         LineKind::Object { open_brace, empty } => {
+            let logged;
+            let member = match event_end_unix_ms(line) {
+                Some(end) => {
+                    logged = LogtailMember::at_unix_ms(end);
+                    &logged
+                }
+                None => upload,
+            };
             // The object's own bytes: whitespace around it is not part of it
             // (and the server would not store it).
             let rest = line[open_brace + 1..].trim_end_matches(JSON_WHITESPACE);
@@ -106,9 +173,10 @@ pub fn encode_entry(line: &str, member: &LogtailMember, out: &mut Vec<u8>) {
             }
             out.extend_from_slice(rest.as_bytes());
         }
+        LineKind::Stamped { start, end } => out.extend_from_slice(&line.as_bytes()[start..end]),
         LineKind::Text => {
             out.push(b'{');
-            out.extend_from_slice(member.as_str().as_bytes());
+            out.extend_from_slice(upload.as_str().as_bytes());
             out.extend_from_slice(b",\"text\":");
             serde_json::to_writer(&mut *out, line).expect("writing a string to a Vec cannot fail");
             out.push(b'}');
@@ -161,10 +229,12 @@ pub fn build<'a>(
     Body { json, lines: count }
 }
 
-/// What [`classify`] learns from a line: that it is an object, and whether
-/// it has a top-level `logtail` member.
+/// What [`classify`] learns from a line: that it is an object, how many
+/// top-level `logtail` members it has, and whether the (last) one holds
+/// only a valid `client_time`.
 struct ObjectProbe {
-    has_logtail: bool,
+    logtail_members: u32,
+    logtail_valid: bool,
 }
 
 impl<'de> de::Deserialize<'de> for ObjectProbe {
@@ -183,13 +253,33 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectProbe, A::Error> {
-        let mut has_logtail = false;
+        let mut probe = ObjectProbe {
+            logtail_members: 0,
+            logtail_valid: false,
+        };
         while let Some(IsLogtail(is)) = map.next_key()? {
-            has_logtail |= is;
-            map.next_value::<IgnoredAny>()?;
+            if is {
+                probe.logtail_members += 1;
+                probe.logtail_valid = is_valid_logtail(&map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
-        Ok(ObjectProbe { has_logtail })
+        Ok(probe)
     }
+}
+
+/// Whether a `logtail` member's value is an object holding only
+/// `client_time`, a string of valid RFC 3339. (Such members are rare: lines
+/// the Go client buffered; building the small value is cheap.)
+fn is_valid_logtail(value: &serde_json::Value) -> bool {
+    value.as_object().is_some_and(|members| {
+        members.len() == 1
+            && members
+                .get("client_time")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(rfc3339::is_valid)
+    })
 }
 
 /// A key, reduced to whether it is `logtail` (after unescaping).
@@ -244,13 +334,36 @@ mod tests {
     }
 
     #[test]
-    fn an_event_line_gets_the_member_first_and_keeps_its_bytes() {
+    fn an_event_line_gets_the_end_of_its_interval_as_client_time_and_keeps_its_bytes() {
+        // t = 2025-11-28T23:45:55.123Z, d = 100 ms.
         assert_eq!(
             entry(r#"{"t":1764373555123,"d":100,"s":{"10":[0,20],"8":[1500,4000]}}"#),
-            format!(
-                r#"{{{MEMBER},"t":1764373555123,"d":100,"s":{{"10":[0,20],"8":[1500,4000]}}}}"#
-            )
+            r#"{"logtail":{"client_time":"2025-11-28T23:45:55.223000000Z"},"t":1764373555123,"d":100,"s":{"10":[0,20],"8":[1500,4000]}}"#
         );
+        assert_eq!(
+            entry(r#"{"t":0,"d":1,"c":1,"s":{"1":[1,0]}}"#),
+            r#"{"logtail":{"client_time":"1970-01-01T00:00:00.001000000Z"},"t":0,"d":1,"c":1,"s":{"1":[1,0]}}"#
+        );
+    }
+
+    #[test]
+    fn only_lines_shaped_as_events_have_an_interval_end() {
+        assert_eq!(
+            event_end_unix_ms(r#"{"t":1000,"d":250,"s":{}}"#),
+            Some(1250)
+        );
+        assert_eq!(event_end_unix_ms(r#"{"t":1000,"d":250}"#), None);
+        assert_eq!(event_end_unix_ms(r#"{"d":250,"t":1000,"s":{}}"#), None);
+        assert_eq!(event_end_unix_ms(r#"{"t":-5,"d":250,"s":{}}"#), None);
+        assert_eq!(event_end_unix_ms(r#"{"t":1.5,"d":250,"s":{}}"#), None);
+        assert_eq!(event_end_unix_ms(r#"{ "t":1000,"d":250,"s":{}}"#), None);
+        assert_eq!(
+            event_end_unix_ms(r#"{"t":1234567890123456789,"d":1,"s":{}}"#),
+            None
+        );
+        assert_eq!(event_end_unix_ms("plain text"), None);
+        // A non-event object and text get the upload time.
+        assert_eq!(entry(r#"{"t":"x"}"#), format!(r#"{{{MEMBER},"t":"x"}}"#));
     }
 
     #[test]
@@ -310,6 +423,39 @@ mod tests {
         );
         // An escaped key is still "logtail" once unescaped.
         assert_eq!(classify(r#"{"log\u0074ail":1}"#), LineKind::Text);
+    }
+
+    #[test]
+    fn a_line_the_go_client_stamped_is_sent_as_it_is() {
+        // Event and text lines as Go's logtail wrote them into its buffer.
+        for line in [
+            r#"{"logtail": {"client_time": "2023-05-01T10:00:00.123456789Z"}, "t":1682935199923,"d":100,"s":{"8":[1500,4000]}}"#,
+            r#"{"logtail":{"client_time":"2023-05-01T10:00:00.5Z"},"text":"sockstatlog: started"}"#,
+            r#"{"t":1,"logtail":{"client_time":"2023-05-01T12:00:00+02:00"}}"#,
+        ] {
+            assert_eq!(entry(line), line);
+            assert_eq!(entry(&format!(" {line}\n")), line);
+        }
+        assert_eq!(
+            classify(r#" {"logtail":{"client_time":"2023-05-01T10:00:00Z"}} "#),
+            LineKind::Stamped { start: 1, end: 51 }
+        );
+    }
+
+    #[test]
+    fn a_logtail_member_the_server_would_refuse_is_wrapped_as_text() {
+        for line in [
+            r#"{"logtail":{"client_time":"2023-05-01T10:00:00Z","proc_id":1},"t":1}"#,
+            r#"{"logtail":{"client_time":"yesterday"},"t":1}"#,
+            r#"{"logtail":{"client_time":5},"t":1}"#,
+            r#"{"logtail":{},"t":1}"#,
+            r#"{"logtail":"2023-05-01T10:00:00Z"}"#,
+            r#"{"logtail":[1,{"a":2}]}"#,
+            r#"{"logtail":null}"#,
+            r#"{"logtail":{"client_time":"2023-05-01T10:00:00Z"},"logtail":{"client_time":"2023-05-01T10:00:00Z"}}"#,
+        ] {
+            assert_eq!(classify(line), LineKind::Text, "{line}");
+        }
     }
 
     #[test]

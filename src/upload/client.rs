@@ -20,6 +20,7 @@ use super::clock::{SystemUploadClock, UploadClock};
 use super::compress::Compressor;
 use super::endpoint::{ConfigError, Endpoint};
 use super::policy::{self, Decision, Outcome, RetryPolicy, StopReason};
+use super::redact::Redactor;
 use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use super::{FlushReport, Uploader};
 use crate::buffer::{BufferedLine, Cursor, LogBuffer};
@@ -39,6 +40,9 @@ pub const DEFAULT_COLLECTION: &str = "sockstats.log.tailscale.io";
 pub const MIN_BODY_BYTES: usize = 1024;
 /// How much of a server's reason for a refusal goes into messages.
 const MAX_REASON_CHARS: usize = 200;
+/// How much of a response body is looked at (and redacted) for the reason:
+/// as much as the default transport keeps.
+const MAX_REASON_SCAN_BYTES: usize = 4 * 1024;
 /// Sent as `User-Agent`.
 const USER_AGENT: &str = concat!("sockstatlog/", env!("CARGO_PKG_VERSION"));
 
@@ -124,8 +128,8 @@ pub struct LogtailUploader {
     endpoint: Endpoint,
     /// The upload URL: a secret.
     url: String,
-    /// The private ID's text, to strip from messages.
-    private_hex: String,
+    /// Strips the private ID from messages.
+    redactor: Redactor,
     transport: Arc<dyn HttpTransport>,
     retry: RetryPolicy,
     max_body_bytes: usize,
@@ -172,7 +176,7 @@ impl LogtailUploader {
         Ok(LogtailUploader {
             endpoint,
             url,
-            private_hex,
+            redactor: Redactor::new(&private_hex),
             transport: config.transport,
             retry: config.retry,
             max_body_bytes: config.max_body_bytes,
@@ -198,25 +202,26 @@ impl LogtailUploader {
             .next_unit()
     }
 
-    /// `text` without the private ID.
+    /// `text` without the private ID or any piece of it.
     fn redact(&self, text: &str) -> String {
-        text.replace(&self.private_hex, "<private-id>")
+        self.redactor.redact(text)
     }
 
+    /// The status and the start of the server's reason: redacted first,
+    /// then cut (cutting first could split the ID into pieces).
     fn describe_status(&self, response: &HttpResponse) -> String {
-        let reason: String = String::from_utf8_lossy(&response.body)
+        let body = &response.body[..response.body.len().min(MAX_REASON_SCAN_BYTES)];
+        let reason: String = String::from_utf8_lossy(body)
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_REASON_CHARS)
             .collect();
-        let reason = reason.trim();
+        let reason = self.redact(&reason);
+        let reason: String = reason.trim().chars().take(MAX_REASON_CHARS).collect();
+        let reason = reason.trim_end();
         if reason.is_empty() {
             format!("the log server answered {}", response.status)
         } else {
-            self.redact(&format!(
-                "the log server answered {}: {reason}",
-                response.status
-            ))
+            format!("the log server answered {}: {reason}", response.status)
         }
     }
 
@@ -362,13 +367,28 @@ impl LogtailUploader {
                     report.batches_dropped += 1;
                     report.lines_dropped += lines as u64;
                 }
+                Decision::Stop(StopReason::Blocked { status }) => {
+                    let answer = report.last_error.take().unwrap_or_default();
+                    let message = format!(
+                        "{answer} (the batch is kept: a {status} is about the request's way, not \
+                         its lines; check server_url and collection, or a proxy or captive \
+                         portal answering in the log server's place)"
+                    );
+                    log::warn!(
+                        "sockstatlog: upload to {} stopped: {message}",
+                        self.endpoint.base()
+                    );
+                    report.last_error = Some(message);
+                    return false;
+                }
                 Decision::Stop(reason) => {
                     log::debug!(
                         "sockstatlog: upload stopped ({}); the batch stays buffered for the next flush",
                         match reason {
                             StopReason::Deadline { .. } =>
                                 "the flush deadline leaves no time for another try",
-                            StopReason::Unrecoverable => "the transport cannot send",
+                            StopReason::Unrecoverable | StopReason::Blocked { .. } =>
+                                "the transport cannot send",
                         }
                     );
                     return false;

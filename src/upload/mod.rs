@@ -12,8 +12,10 @@
 //! | [`compress`] | zstd, when it pays | pure (CPU only) |
 //! | [`policy`] | status -> accept / drop / retry after a wait / stop | pure |
 //! | [`endpoint`] | base URL and collection checks, the upload URL | pure |
+//! | [`redact`] | the private ID (and any 8+ hex piece of it) out of messages | pure |
 //! | [`transport`] | [`HttpTransport`]: the HTTP stack, pluggable | interface |
 //! | `reqwest` | [`ReqwestTransport`], the default transport (feature `reqwest-transport`) | shell |
+//! | `platform_tls` | the platform verifier's one-time setup (Android's `SockstatLog.initTls`) | shell |
 //! | [`clock`] | [`UploadClock`]: now, wall time and sleep, injectable | shell |
 //! | [`client`] | [`LogtailUploader`]: the loop tying them together | shell |
 //!
@@ -43,7 +45,10 @@ pub mod client;
 pub mod clock;
 pub mod compress;
 pub mod endpoint;
+#[cfg(feature = "reqwest-transport")]
+pub mod platform_tls;
 pub mod policy;
+pub mod redact;
 #[cfg(feature = "reqwest-transport")]
 mod reqwest;
 pub mod rfc3339;

@@ -9,7 +9,8 @@
 //! | `200` | accepted: the batch leaves the buffer |
 //! | `408`, `429`, `5xx` | kept; retried after a wait, if the deadline allows |
 //! | transport error, timeout | kept; retried after a wait, if the deadline allows |
-//! | any other `4xx` | dropped: removed from the buffer, counted, warned about |
+//! | `400`, `413`, `422` | dropped: removed from the buffer, counted, warned about |
+//! | any other `4xx` (`401`, `403`, `404`, `407`, `415`, ...) | kept; the flush stops |
 //! | anything else (`1xx`, other `2xx`, `3xx`) | kept; retried like a `5xx` |
 //!
 //! The wait is the server's `Retry-After` (delta-seconds, capped at
@@ -24,10 +25,16 @@
 //! the buffer for the next flush: the original waited 30-60 s between
 //! attempts, forever, which a flush bounded to a few seconds cannot do.
 //!
-//! Dropping is only for refusals: a 4xx other than 408/429 says this request
-//! will never be accepted (a body the server cannot parse, one over its size
-//! limit, a log it refuses), so retrying it would block every later line
-//! forever.
+//! Dropping is only for answers that say these bytes can never be accepted,
+//! by any server: `400` (a body the server cannot parse), `413` (over its
+//! size limit), `422` (well-formed but invalid entries). Retrying those
+//! would block every later line forever. Every other `4xx` is about the
+//! request's way rather than its body (credentials, path, collection, a
+//! proxy or a captive portal answering in the server's place: `401`, `403`,
+//! `404`, `407`, `415`, ...), so the batch is kept and the flush ends at
+//! once: the same answer would come for every batch, and a fix of the
+//! configuration or the network makes the next flush succeed. The original
+//! never dropped anything (it gave up the flush only on `400`).
 
 use std::time::Duration;
 
@@ -78,8 +85,11 @@ pub enum StatusClass {
     Accepted,
     /// `408`, `429`, `5xx`: not now; try again later.
     Retryable,
-    /// Another `4xx`: never.
+    /// `400`, `413`, `422`: these bytes will never be accepted.
     Refused,
+    /// Another `4xx`: the request does not reach a log server that takes
+    /// it (auth, path, proxy, captive portal); keep the batch, stop.
+    Blocked,
     /// Anything else: not a logtail answer; keep the batch and try again.
     Unexpected,
 }
@@ -89,7 +99,8 @@ pub fn classify_status(status: u16) -> StatusClass {
     match status {
         200 => StatusClass::Accepted,
         408 | 429 | 500..=599 => StatusClass::Retryable,
-        400..=499 => StatusClass::Refused,
+        400 | 413 | 422 => StatusClass::Refused,
+        400..=499 => StatusClass::Blocked,
         _ => StatusClass::Unexpected,
     }
 }
@@ -135,6 +146,12 @@ pub enum StopReason {
     },
     /// Retrying cannot help in this flush.
     Unrecoverable,
+    /// The server (or something in its place) refused the request for a
+    /// reason other than its body: the status, e.g. 401, 403, 404, 407.
+    Blocked {
+        /// The HTTP status.
+        status: u16,
+    },
 }
 
 /// Parses `Retry-After` as delta-seconds, capped at `cap`. Absent, `0`,
@@ -197,6 +214,7 @@ pub fn decide(
         } => match classify_status(status) {
             StatusClass::Accepted => return Decision::Accepted,
             StatusClass::Refused => return Decision::Drop,
+            StatusClass::Blocked => return Decision::Stop(StopReason::Blocked { status }),
             StatusClass::Retryable | StatusClass::Unexpected => {
                 parse_retry_after(retry_after, policy.max_retry_after)
             }
@@ -232,8 +250,13 @@ mod tests {
         for s in [408, 429, 500, 502, 503, 504, 599] {
             assert_eq!(classify_status(s), StatusClass::Retryable, "{s}");
         }
-        for s in [400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 499] {
+        for s in [400, 413, 422] {
             assert_eq!(classify_status(s), StatusClass::Refused, "{s}");
+        }
+        for s in [
+            401, 402, 403, 404, 405, 407, 409, 410, 411, 415, 421, 451, 499,
+        ] {
+            assert_eq!(classify_status(s), StatusClass::Blocked, "{s}");
         }
         for s in [0, 100, 201, 204, 301, 302, 307, 600] {
             assert_eq!(classify_status(s), StatusClass::Unexpected, "{s}");
@@ -247,6 +270,14 @@ mod tests {
         assert_eq!(decide(&p, status(200), 0, 0.0, plenty), Decision::Accepted);
         assert_eq!(decide(&p, status(400), 1, 0.0, plenty), Decision::Drop);
         assert_eq!(decide(&p, status(413), 1, 0.0, plenty), Decision::Drop);
+        assert_eq!(decide(&p, status(422), 1, 0.0, plenty), Decision::Drop);
+        for s in [401, 403, 404, 407, 415] {
+            assert_eq!(
+                decide(&p, status(s), 1, 0.0, plenty),
+                Decision::Stop(StopReason::Blocked { status: s }),
+                "{s}"
+            );
+        }
         assert_eq!(
             decide(&p, status(500), 1, 0.0, plenty),
             Decision::Retry(MS(500))
@@ -352,7 +383,7 @@ mod tests {
             Decision::Accepted
         );
         assert_eq!(
-            decide(&p, status(404), 1, 0.0, Duration::ZERO),
+            decide(&p, status(400), 1, 0.0, Duration::ZERO),
             Decision::Drop
         );
     }

@@ -20,12 +20,19 @@
 //!   (`rustls-platform-verifier`: the system trust store and its policies,
 //!   user-installed CAs included, as the platform's own HTTP stack would).
 //!   On Android it needs the app to initialise it once with a JNI context
-//!   (`rustls_platform_verifier::android::init_with_env`) and to ship its
-//!   small Kotlin component; an app that would rather not can pass its own
-//!   [`HttpTransport`] on OkHttp instead (see `docs/UPLOAD.md`).
+//!   (`SockstatLog.initTls(context)`, see [`platform_tls`](super::platform_tls))
+//!   and to ship its small Kotlin component; until then every request is
+//!   [`TransportError::Unusable`] with that advice. The Android glue's
+//!   default is the platform's own HTTPS stack instead (see `docs/UPLOAD.md`).
+//! - **Never a panic out of a flush**: a panic in the HTTP or TLS stack
+//!   (a verifier that was not set up, a bug) ends that request as
+//!   [`TransportError::Unusable`]; the batch stays buffered and the next
+//!   flush starts a fresh client.
 //! - **No redirects** (a redirect would carry the private log ID elsewhere).
 
 use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,13 +41,29 @@ const MAX_RESPONSE_BODY: usize = 4 * 1024;
 
 /// The default [`HttpTransport`]. Cheap to create; holds nothing but its TLS
 /// settings between flushes.
-#[derive(Default)]
 pub struct ReqwestTransport {
     /// Built once (the platform verifier is not free to set up) and cloned
     /// into each flush's client; the clones share the TLS session cache.
     tls: Mutex<Option<rustls::ClientConfig>>,
     /// The runtime and client of the flush in progress, if any.
     session: Mutex<Option<Session>>,
+    /// Builds the TLS settings ([`tls_config`]; tests inject failures).
+    tls_setup: fn() -> Result<rustls::ClientConfig, TransportError>,
+    /// A name resolver in place of the system's (tests only).
+    #[cfg(test)]
+    resolver: Option<Arc<dyn reqwest::dns::Resolve>>,
+}
+
+impl Default for ReqwestTransport {
+    fn default() -> Self {
+        ReqwestTransport {
+            tls: Mutex::new(None),
+            session: Mutex::new(None),
+            tls_setup: tls_config,
+            #[cfg(test)]
+            resolver: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for ReqwestTransport {
@@ -83,11 +106,16 @@ impl ReqwestTransport {
     }
 
     fn new_session(&self) -> Result<Session, TransportError> {
+        super::platform_tls::ready()?;
         let tls = {
             let mut tls = lock(&self.tls);
             match tls.as_ref() {
                 Some(config) => config.clone(),
-                None => tls.insert(tls_config()?).clone(),
+                None => {
+                    let config = catch_unwind(self.tls_setup)
+                        .map_err(|panic| panicked("setting up TLS", panic.as_ref()))??;
+                    tls.insert(config).clone()
+                }
             }
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -101,17 +129,40 @@ impl ReqwestTransport {
             })?;
         let client = {
             let _inside = runtime.enter();
-            reqwest::Client::builder()
+            let builder = reqwest::Client::builder()
                 .tls_backend_preconfigured(tls)
                 .http1_only()
                 .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
-                .pool_max_idle_per_host(1)
+                .pool_max_idle_per_host(1);
+            #[cfg(test)]
+            let builder = match &self.resolver {
+                Some(resolver) => builder.dns_resolver(resolver.clone()),
+                None => builder,
+            };
+            builder
                 .build()
                 .map_err(|e| TransportError::Unusable(describe(e)))?
         };
         Ok(Session { runtime, client })
     }
+}
+
+/// A panic in the HTTP or TLS stack, as an error naming what was being done.
+fn panicked(what: &str, panic: &(dyn Any + Send)) -> TransportError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string());
+    TransportError::Unusable(format!(
+        "the HTTPS stack panicked while {what} ({message}); the batch stays buffered{}",
+        if message.contains("rustls-platform-verifier") {
+            format!(" ({})", super::platform_tls::NOT_INITIALISED)
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// An error's text with its causes, without the URL (it holds the private
@@ -198,10 +249,20 @@ impl HttpTransport for ReqwestTransport {
             *session = Some(self.new_session()?);
         }
         let Session { runtime, client } = session.as_ref().expect("set above");
-        runtime.block_on(async {
-            tokio::time::timeout(timeout, exchange(client, request, timeout))
-                .await
-                .unwrap_or(Err(TransportError::Timeout(timeout)))
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(timeout, exchange(client, request, timeout))
+                    .await
+                    .unwrap_or(Err(TransportError::Timeout(timeout)))
+            })
+        }));
+        result.unwrap_or_else(|panic| {
+            // The client may be half-way through anything: start afresh.
+            if let Some(Session { runtime, client }) = session.take() {
+                drop(client);
+                runtime.shutdown_background();
+            }
+            Err(panicked("sending a request", panic.as_ref()))
         })
     }
 
@@ -245,6 +306,86 @@ mod tests {
             matches!(&result, Err(TransportError::Unusable(m)) if m.contains("spawn_blocking")),
             "{result:?}"
         );
+    }
+
+    /// Panics as rustls-platform-verifier does when Android never gave it
+    /// a Context.
+    fn verifier_never_initialised() -> Result<rustls::ClientConfig, TransportError> {
+        panic!("Expect rustls-platform-verifier to be initialized")
+    }
+
+    fn request_to(url: &str) -> HttpRequest {
+        HttpRequest {
+            url: url.to_string(),
+            headers: vec![],
+            body: b"[]".to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_panic_while_setting_up_tls_is_an_error_naming_the_call_to_make() {
+        let transport = ReqwestTransport {
+            tls_setup: verifier_never_initialised,
+            ..ReqwestTransport::default()
+        };
+        let error = transport
+            .post(
+                &request_to("http://127.0.0.1:9/c/x/y"),
+                Duration::from_secs(1),
+            )
+            .unwrap_err();
+        let TransportError::Unusable(message) = &error else {
+            panic!("{error:?}")
+        };
+        assert!(
+            message.starts_with(
+                "the HTTPS stack panicked while setting up TLS (Expect rustls-platform-verifier \
+                 to be initialized); the batch stays buffered (the default HTTPS transport"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("SockstatLog.initTls(context)"),
+            "{message}"
+        );
+        transport.end_of_flush();
+    }
+
+    /// Panics in the middle of a request, as a verifier would during the
+    /// handshake.
+    struct PanickingResolver;
+
+    impl reqwest::dns::Resolve for PanickingResolver {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            panic!("the stack broke mid-request")
+        }
+    }
+
+    #[test]
+    fn a_panic_during_a_request_is_an_error_and_the_next_request_starts_afresh() {
+        let transport = ReqwestTransport {
+            resolver: Some(Arc::new(PanickingResolver)),
+            ..ReqwestTransport::default()
+        };
+        let request = request_to("http://panic.invalid:9/c/x/y");
+        let error = transport
+            .post(&request, Duration::from_secs(5))
+            .unwrap_err();
+        assert_eq!(
+            error,
+            TransportError::Unusable(
+                "the HTTPS stack panicked while sending a request (the stack broke \
+                 mid-request); the batch stays buffered"
+                    .to_string()
+            )
+        );
+        assert!(lock(&transport.session).is_none());
+        // Not poisoned: the next request gets the same clean error.
+        assert!(matches!(
+            transport.post(&request, Duration::from_secs(5)),
+            Err(TransportError::Unusable(_))
+        ));
+        transport.end_of_flush();
     }
 
     #[test]

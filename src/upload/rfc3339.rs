@@ -66,6 +66,53 @@ pub fn format_unix(secs: i64, nanos: u32) -> String {
     out
 }
 
+/// Whether `text` is an RFC 3339 date-time as Go's `time.RFC3339Nano`
+/// writes it: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1-9 digits,
+/// then `Z` or `±HH:MM` (`2024-01-02T03:04:05.1Z`,
+/// `2024-01-02T03:04:05+01:00`). Fields are range-checked (second 60 is a
+/// leap second), not checked against the month's length.
+pub fn is_valid(text: &str) -> bool {
+    let b = text.as_bytes();
+    let num = |at: usize, len: usize, max: u32| -> bool {
+        b.get(at..at + len).is_some_and(|d| {
+            d.iter().all(u8::is_ascii_digit)
+                && d.iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0')) <= max
+        })
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let date_time = num(0, 4, 9999)
+        && at(4, b'-')
+        && num(5, 2, 12)
+        && b[5..7] != *b"00"
+        && at(7, b'-')
+        && num(8, 2, 31)
+        && b[8..10] != *b"00"
+        && at(10, b'T')
+        && num(11, 2, 23)
+        && at(13, b':')
+        && num(14, 2, 59)
+        && at(16, b':')
+        && num(17, 2, 60);
+    if !date_time {
+        return false;
+    }
+    let mut i = 19;
+    if at(i, b'.') {
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&digits) {
+            return false;
+        }
+        i += 1 + digits;
+    }
+    match &b[i..] {
+        [b'Z'] => true,
+        [b'+' | b'-', ..] => {
+            b.len() == i + 6 && num(i + 1, 2, 23) && at(i + 3, b':') && num(i + 4, 2, 59)
+        }
+        _ => false,
+    }
+}
+
 /// Appends `value` in decimal, zero-padded to `width` digits.
 fn push_digits(out: &mut String, value: u64, width: usize) {
     let mut num = itoa::Buffer::new();
@@ -113,6 +160,38 @@ mod tests {
             format_unix(1_735_689_599, 999_999_999),
             "2024-12-31T23:59:59.999999999Z"
         );
+    }
+
+    #[test]
+    fn what_go_writes_is_valid_rfc_3339() {
+        for ok in [
+            "2026-11-28T23:45:55.123456789Z",
+            "2024-01-02T03:04:05.1Z",
+            "2024-01-02T03:04:05Z",
+            "2024-01-02T03:04:05.5+01:00",
+            "2024-12-31T23:59:60-11:30",
+        ] {
+            assert!(is_valid(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "x",
+            "2024-01-02",
+            "2024-01-02T03:04:05",
+            "2024-01-02 03:04:05Z",
+            "2024-13-02T03:04:05Z",
+            "2024-00-02T03:04:05Z",
+            "2024-01-00T03:04:05Z",
+            "2024-01-02T24:04:05Z",
+            "2024-01-02T03:04:05.Z",
+            "2024-01-02T03:04:05.1234567890Z",
+            "2024-01-02T03:04:05Zjunk",
+            "2024-01-02T03:04:05+0100",
+            "2024-01-02T03:04:05z",
+            "２024-01-02T03:04:05Z",
+        ] {
+            assert!(!is_valid(bad), "{bad}");
+        }
     }
 
     #[test]

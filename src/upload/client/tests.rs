@@ -215,11 +215,23 @@ fn json_of(request: &HttpRequest) -> String {
 /// (object lines only: each entry then starts with the member and a comma).
 fn lines_of(request: &HttpRequest) -> Vec<String> {
     let json = json_of(request);
-    let prefix = format!(r#"{{"logtail":{{"client_time":"{TIME}"}},"#);
+    let marker = r#"{"logtail":{"client_time":""#;
     let inner = &json[1..json.len() - 1];
     inner
-        .split(&format!(",{prefix}"))
-        .map(|entry| format!("{{{}", entry.strip_prefix(&prefix).unwrap_or(entry)))
+        .split(&format!(",{marker}"))
+        .enumerate()
+        .map(|(i, piece)| {
+            let entry = if i == 0 {
+                piece.to_string()
+            } else {
+                format!("{marker}{piece}")
+            };
+            // The member's time is 30 characters, then `"},`.
+            match entry.strip_prefix(marker) {
+                Some(rest) if rest.get(30..33) == Some(r#""},"#) => format!("{{{}", &rest[33..]),
+                _ => entry,
+            }
+        })
         .collect()
 }
 
@@ -438,15 +450,19 @@ fn no_retry_when_retry_after_does_not_fit_before_the_deadline() {
     assert_eq!(buffer.stats().lines, 2);
 }
 
-#[test]
-fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
-    let clock = FakeClock::new();
+/// 100 event lines in a buffer, an uploader making 4 KiB bodies, and a
+/// server answering the first request `status` with `body`, then 200.
+fn hundred_lines_in_4_kib_bodies(
+    clock: &Arc<FakeClock>,
+    status: u16,
+    body: &'static str,
+) -> (Arc<Script>, MemoryBuffer, Vec<String>, LogtailUploader) {
     let transport = Arc::new(Script::new(
-        &clock,
+        clock,
         vec![Step::Reply {
-            status: 400,
+            status,
             retry_after: None,
-            body: "entry 0 (0-based) must be a JSON object\n",
+            body,
         }],
     ));
     let lines = numbered(100);
@@ -454,9 +470,17 @@ fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
     buffer.append(&lines).unwrap();
     let uploader = LogtailUploader::new(UploaderConfig {
         max_body_bytes: 4096,
-        ..config(&clock, transport.clone())
+        ..config(clock, transport.clone())
     })
     .unwrap();
+    (transport, buffer, lines, uploader)
+}
+
+#[test]
+fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
+    let clock = FakeClock::new();
+    let (transport, buffer, _, uploader) =
+        hundred_lines_in_4_kib_bodies(&clock, 400, "entry 0 (0-based) must be a JSON object\n");
     let report = uploader.upload(&buffer, clock.deadline(S(10)));
     let requests = transport.requests();
     let first_batch = lines_of(&requests[0].0).len() as u64;
@@ -472,6 +496,45 @@ fn a_refused_batch_is_dropped_and_counted_and_the_rest_still_goes() {
     );
     assert_eq!(buffer.stats().lines, 0);
     assert_eq!(clock.sleeps(), vec![]);
+}
+
+#[test]
+fn an_auth_path_or_proxy_answer_keeps_every_batch_and_ends_the_flush() {
+    for status in [401, 403, 404, 407, 415] {
+        let clock = FakeClock::new();
+        let (transport, buffer, lines, uploader) =
+            hundred_lines_in_4_kib_bodies(&clock, status, "<html>Sign in to the Wi-Fi</html>");
+        let report = uploader.upload(&buffer, clock.deadline(S(10)));
+        assert_eq!(
+            report,
+            FlushReport {
+                requests: 1,
+                lines_still_buffered: 100,
+                complete: false,
+                last_error: Some(format!(
+                    "the log server answered {status}: <html>Sign in to the Wi-Fi</html> (the \
+                     batch is kept: a {status} is about the request's way, not its lines; check \
+                     server_url and collection, or a proxy or captive portal answering in the \
+                     log server's place)"
+                )),
+                ..FlushReport::default()
+            },
+            "{status}"
+        );
+        assert_eq!(clock.sleeps(), vec![], "{status}");
+        // Once the way is clear, the next flush sends every line.
+        let report = uploader.upload(&buffer, clock.deadline(S(10)));
+        assert_eq!(
+            (report.lines_sent, report.complete),
+            (100, true),
+            "{status}"
+        );
+        let sent: Vec<String> = transport.requests()[1..]
+            .iter()
+            .flat_map(|(r, _)| lines_of(r))
+            .collect();
+        assert_eq!(sent, lines, "{status}");
+    }
 }
 
 #[test]
@@ -603,9 +666,11 @@ fn messages_never_contain_the_private_id() {
     let uploader = uploader(&clock, &transport);
     let report = uploader.upload(&buffer, clock.deadline(S(10)));
     let error = report.last_error.unwrap();
-    assert_eq!(
-        error,
-        "the log server answered 404: bad request to http://127.0.0.1:1/c/test/<private-id>"
+    assert!(
+        error.starts_with(
+            "the log server answered 404: bad request to http://127.0.0.1:1/c/test/<private-id> (the batch is kept"
+        ),
+        "{error}"
     );
     assert!(!format!("{uploader:?}").contains(&hex()));
     assert!(!format!("{:?}", config(&clock, transport.clone())).contains(&hex()));
@@ -614,6 +679,38 @@ fn messages_never_contain_the_private_id() {
         uploader.redact(&format!("error sending request for url ({url})")),
         "error sending request for url (http://127.0.0.1:1/c/test/<private-id>)"
     );
+}
+
+#[test]
+fn a_private_id_cut_by_the_reason_length_is_still_redacted() {
+    // An HTML 404 page quoting the path, the ID straddling the 200th
+    // character of the reason.
+    let clock = FakeClock::new();
+    let prefix = format!("<html><body><p>{}The URL /c/test/", "-".repeat(139));
+    assert_eq!(prefix.len(), 170);
+    let page: &'static str =
+        Box::leak(format!("{prefix}{} was not found.</p></body></html>", hex()).into_boxed_str());
+    let transport = Arc::new(Script::new(
+        &clock,
+        vec![Step::Reply {
+            status: 404,
+            retry_after: None,
+            body: page,
+        }],
+    ));
+    let buffer = buffer(&[r#"{"a":1}"#]);
+    let report = uploader(&clock, &transport).upload(&buffer, clock.deadline(S(10)));
+    let error = report.last_error.unwrap();
+    assert!(
+        error.starts_with(&format!(
+            "the log server answered 404: {prefix}<private-id> was not"
+        )),
+        "{error}"
+    );
+    let lower = error.to_ascii_lowercase();
+    for i in 0..=hex().len() - 8 {
+        assert!(!lower.contains(&hex()[i..i + 8]), "{error}");
+    }
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! on a free loopback port with in-memory storage.
 #![deny(missing_docs)]
 
+pub mod stub;
+
 use sockstatlog::event::Event;
 use sockstatlog::snapshot::DeltaEntry;
 use sockstatlog::upload::{

@@ -16,6 +16,10 @@ fn entries_are_stored_exactly_with_the_logtail_member_first() {
         dir: _dir,
     } = setup(server, 256 * 1024);
     let event = event_lines(1, 1_764_373_555_000).remove(0);
+    // Lines the Go client left in its buffer carry their own client_time.
+    let go_event = r#"{"logtail": {"client_time": "2023-05-01T10:00:00.1234Z"}, "t":1682935199823,"d":100,"s":{"8":[1500,4000]}}"#;
+    let go_text =
+        r#"{"logtail":{"client_time":"2023-05-01T10:00:01Z"},"text":"sockstatlog: started"}"#;
     let lines = [
         event.as_str(),
         "plain text from the app: \"quoted\" \\ tab\t é 🎉",
@@ -23,28 +27,36 @@ fn entries_are_stored_exactly_with_the_logtail_member_first() {
         "{}",
         r#" { "spaced" : [1, 2.50, null] } "#,
         "[1,2,3]",
+        go_event,
+        go_text,
     ];
     for line in lines {
         logger.write(line).unwrap();
     }
     let report = logger.flush(Duration::from_secs(10)).unwrap();
     assert!(report.complete, "{report:?}");
-    assert_eq!((report.batches_sent, report.lines_sent), (1, 6));
+    assert_eq!((report.batches_sent, report.lines_sent), (1, 8));
     assert_eq!(report.lines_still_buffered, 0);
 
     let stored = server.entries(COLLECTION, &log_id());
-    assert_eq!(stored.len(), 6, "{stored:#?}");
-    // Every entry starts with the member; all carry the same client_time.
-    let time = &stored[0][r#"{"logtail":{"client_time":""#.len()..][..30];
+    assert_eq!(stored.len(), 8, "{stored:#?}");
+    // Every entry starts with the member. The event's client_time is the
+    // end of its interval (t + d); lines that do not say when they were
+    // logged carry the upload time, one value per body.
+    let time = &stored[1][r#"{"logtail":{"client_time":""#.len()..][..30];
     assert!(is_client_time(time), "{time}");
     let member = format!(r#"{{"logtail":{{"client_time":"{time}"}}"#);
+    let event_member = r#"{"logtail":{"client_time":"2025-11-28T23:45:55.100000000Z"}"#;
     let expected = vec![
-        format!("{member},{}", &event[1..]),
+        format!("{event_member},{}", &event[1..]),
         format!(r#"{member},"text":"plain text from the app: \"quoted\" \\ tab\t é 🎉"}}"#),
         format!(r#"{member},"text":"{{\"logtail\":{{\"client_time\":\"mine\"}},\"a\":1}}"}}"#),
         format!("{member}}}"),
         format!(r#"{member}, "spaced" : [1, 2.50, null] }}"#),
         format!(r#"{member},"text":"[1,2,3]"}}"#),
+        // The Go client's lines, exactly as they were buffered.
+        go_event.to_string(),
+        go_text.to_string(),
     ];
     assert_eq!(stored, expected);
     // The object lines come back byte for byte once the member is removed.
@@ -71,7 +83,7 @@ fn entries_are_stored_exactly_with_the_logtail_member_first() {
     assert_eq!(requests[1].header("Content-Encoding"), None);
     assert_eq!(requests[1].header("Orig-Content-Length"), None);
     let stored = server.entries(COLLECTION, &log_id());
-    assert_eq!(strip_member(&stored[6]).as_deref(), Some(r#"{"a":1}"#));
+    assert_eq!(strip_member(&stored[8]).as_deref(), Some(r#"{"a":1}"#));
     logger.shutdown(Duration::from_secs(5)).unwrap();
 }
 

@@ -741,6 +741,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_is_logging_enabled(
     ): Int
+    external fun uniffi_sockstatlog_checksum_method_logger_is_worker_parked(
+    ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_log_id(
     ): Int
     external fun uniffi_sockstatlog_checksum_method_logger_set_logging_enabled(
@@ -816,6 +818,8 @@ internal object UniffiLib {
     external fun uniffi_sockstatlog_fn_method_logger_flush(`ptr`: Long,`deadlineMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_sockstatlog_fn_method_logger_is_logging_enabled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_sockstatlog_fn_method_logger_is_worker_parked(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_sockstatlog_fn_method_logger_log_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -983,6 +987,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sockstatlog_checksum_method_logger_is_logging_enabled() and 0xFFFF) != 2356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sockstatlog_checksum_method_logger_is_worker_parked() and 0xFFFF) != 35653) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sockstatlog_checksum_method_logger_log_id() and 0xFFFF) != 44758) {
@@ -2546,6 +2553,13 @@ public interface LoggerInterface {
     fun `isLoggingEnabled`(): kotlin.Boolean
     
     /**
+     * Whether the worker thread is waiting with no timer at all: it has
+     * handled every enable/disable so far and is disabled. For tests and
+     * diagnostics (a disabled logger costs nothing once this is true).
+     */
+    fun `isWorkerParked`(): kotlin.Boolean
+    
+    /**
      * The public ID of the log this logger writes to (64 hex characters).
      */
     fun `logId`(): kotlin.String
@@ -2744,6 +2758,24 @@ open class Logger: Disposable, AutoCloseable, LoggerInterface
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_sockstatlog_fn_method_logger_is_logging_enabled(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether the worker thread is waiting with no timer at all: it has
+     * handled every enable/disable so far and is disabled. For tests and
+     * diagnostics (a disabled logger costs nothing once this is true).
+     */override fun `isWorkerParked`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_sockstatlog_fn_method_logger_is_worker_parked(
         it,
         _status)
 }
@@ -3466,8 +3498,9 @@ data class LoggerOptions (
     var `maxQueuedBytes`: kotlin.ULong = 524288uL 
     , 
     /**
-     * Size cap of the in-memory log buffer, in bytes; past it the oldest
-     * lines are evicted. `null`/`nil`: 5 MiB.
+     * Size cap of the log buffer (the durable files in `log_dir`), in
+     * bytes; past it the oldest lines are evicted, leaving a marker.
+     * `null`/`nil`: 5 MiB. It never changes where lines are kept.
      */
     var `bufferCapBytes`: kotlin.ULong? = null 
     , 

@@ -108,7 +108,8 @@ class LogServerTest {
         source.set(true, Triple(1, 100L, 200L), Triple(7, 5L, 0L))
         waitUntil(what = "event") { logger.stats().events >= 1uL }
         logger.setLoggingEnabled(false)
-        waitUntil(what = "parked") { !logger.stats().loggingEnabled }
+        // The worker closed the interval, stored the queue and waits with no timer.
+        waitUntil(what = "the worker parked") { logger.isWorkerParked() }
     }
 
     /**
