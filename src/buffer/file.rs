@@ -665,14 +665,23 @@ impl FileBuffer {
     }
 
     /// Deletes segments none of whose lines is still held. Keeps the newest
-    /// segment if it can take appends and holds nothing at all.
+    /// segment if it can take appends and holds nothing at all. Also deletes
+    /// the segments older than the newest marker segment: an eviction cut
+    /// short by a crash left them, and the marker already counts their lines.
     fn remove_consumed_segments(&self, inner: &mut Inner) -> Result<(), BufferError> {
         let consumed = inner.consumed;
         let count = inner.segments.len();
+        let newest_marker_segment = inner
+            .segments
+            .iter()
+            .filter(|s| s.base > 0)
+            .map(|s| s.number)
+            .max();
         let mut removed = false;
         let mut kept = Vec::with_capacity(count);
         for (i, seg) in std::mem::take(&mut inner.segments).into_iter().enumerate() {
-            let holds_lines = seg.first_after(consumed) < seg.records.len();
+            let evicted = newest_marker_segment.is_some_and(|m| seg.number < m);
+            let holds_lines = !evicted && seg.first_after(consumed) < seg.records.len();
             let newest_empty_target = i + 1 == count && seg.appendable && seg.records.is_empty();
             if holds_lines || newest_empty_target {
                 kept.push(seg);
@@ -864,7 +873,12 @@ impl FileBuffer {
                 inner.stats.append_errors += 1;
                 self.write_error(e, lines.len(), "write marker segment", &name)
             })?;
-            for seg in &inner.segments[..evict - 1] {
+            // The marker is durable before any evicted segment goes: a
+            // power cut in between leaves no gap without it.
+            self.sync_dir()?;
+            // Newest first; segments below the marker segment that a cut
+            // leaves behind are deleted on the next open.
+            for seg in inner.segments[..evict - 1].iter().rev() {
                 let path = self.path(&segment_name(seg.number));
                 match self.ops.remove(&path) {
                     Ok(()) => {}
