@@ -504,33 +504,30 @@ impl FileBuffer {
             let segment = match cached {
                 Some(seg) if seg.id == id && seg.file_len == len && seg.valid_end == len => seg,
                 Some(mut seg) if seg.id == id && len >= seg.valid_end => {
-                    let bytes = read_range(&path, seg.valid_end, len)?;
-                    let scan = record::scan_records(&bytes, 0);
+                    let scan = scan_file(&path, seg.valid_end, len, &mut seg.records)?;
                     let new_corrupt = scan.corrupt_lines.saturating_sub(seg.tail_corrupt);
                     self.note_corrupt(inner, &path, new_corrupt, scan.corrupt_bytes);
-                    let start = seg.valid_end;
-                    for r in &scan.records {
-                        push_record(&mut seg.records, start + r.offset as u64, r);
-                    }
-                    seg.valid_end = start + scan.valid_end as u64;
+                    seg.valid_end = scan.valid_end as u64;
                     seg.file_len = len;
                     seg.tail_corrupt = tail_corrupt(&scan);
                     seg.appendable = seg.appendable && fits_positions(seg.base, len);
                     seg
                 }
                 _ => {
-                    let bytes = read_range(&path, 0, len)?;
-                    let recovered = record::recover_segment(&bytes);
-                    let scan = &recovered.scan;
+                    let header = read_range(&path, 0, (HEADER_LEN as u64).min(len))?;
+                    let recovered_base = record::decode_header(&header);
+                    let start = if recovered_base.is_some() {
+                        HEADER_LEN as u64
+                    } else {
+                        0
+                    };
+                    let mut records = Vec::new();
+                    let scan = &scan_file(&path, start, len, &mut records)?;
                     self.note_corrupt(inner, &path, scan.corrupt_lines, scan.corrupt_bytes);
-                    let (base, appendable) = match recovered.base {
+                    let (base, appendable) = match recovered_base {
                         Some(base) if fits_positions(base, len) => (base, true),
                         _ => (0, false),
                     };
-                    let mut records = Vec::with_capacity(scan.records.len());
-                    for r in &scan.records {
-                        push_record(&mut records, r.offset as u64, r);
-                    }
                     Segment {
                         number,
                         id,
@@ -1168,6 +1165,67 @@ fn push_record(records: &mut Vec<Rec>, offset: u64, r: &record::ScannedRecord) {
         offset: offset as u32,
         len: r.text.len() as u32 | marker,
     });
+}
+
+/// Bytes of a segment read at a time when scanning it: memory for a scan
+/// stays at this much however long (or hostile) the file.
+const SCAN_WINDOW: usize = 256 * 1024;
+
+/// Scans `path[start..len]` window by window, appending the records found
+/// to `records`. Past 4 GiB (positions are 32-bit) the file is ignored.
+fn scan_file(
+    path: &Path,
+    start: u64,
+    len: u64,
+    records: &mut Vec<Rec>,
+) -> Result<record::Scan, BufferError> {
+    let file = File::open(path).map_err(io_err("open segment", path))?;
+    let len = len.min(u32::MAX as u64);
+    let mut scanner = record::Scanner::new(start as usize);
+    let mut window = vec![0u8; SCAN_WINDOW.min(len.saturating_sub(start) as usize)];
+    loop {
+        let hole_end = next_data(&file, scanner.position() as u64).min(len);
+        scanner.skip_zeros(hole_end as usize);
+        let from = scanner.position() as u64;
+        let want = (len.saturating_sub(from) as usize).min(window.len());
+        let mut got = 0;
+        while got < want {
+            match file.read_at(&mut window[got..want], from + got as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err("read segment", path)(e)),
+            }
+        }
+        // A short read: the file shrank meanwhile; scan what is there.
+        let last = from + got as u64 >= len || got < want;
+        scanner.feed(&window[..got], from as usize, last);
+        for r in scanner.take_records() {
+            push_record(records, r.offset as u64, &r);
+        }
+        if last {
+            return Ok(scanner.finish());
+        }
+    }
+}
+
+/// Where the next data at or after `from` starts, skipping a hole of a
+/// sparse file (which reads as zeros). `from` itself when unknown.
+fn next_data(file: &File, from: u64) -> u64 {
+    let Ok(offset) = libc::off_t::try_from(from) else {
+        return from;
+    };
+    // SAFETY: lseek on a descriptor we own; reads use pread, so moving the
+    // file offset changes nothing else.
+    let at = unsafe { libc::lseek(file.as_raw_fd(), offset, libc::SEEK_DATA) };
+    if at >= 0 {
+        return (at as u64).max(from);
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        // No data after `from`: the rest is a hole.
+        Some(libc::ENXIO) => u64::MAX,
+        _ => from,
+    }
 }
 
 fn read_range(path: &Path, from: u64, to: u64) -> Result<Vec<u8>, BufferError> {
