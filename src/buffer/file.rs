@@ -8,8 +8,9 @@
 //!   newest one; a new one is started when it would grow past
 //!   [`FileBufferOptions::segment_bytes`].
 //! - `sockstatlog.consumed`: the cursor of the last line removed with
-//!   [`LogBuffer::remove_through`] (8 bytes, little endian, plus a CRC-32),
-//!   replaced atomically (write a temporary file, fsync, rename).
+//!   [`LogBuffer::remove_through`]: two slots of 8 bytes, little endian,
+//!   plus a CRC-32, overwritten in turn in place (so removals need no new
+//!   block on a full disk, and a torn write spares the newer slot).
 //! - `sockstatlog.lock`: an empty file locked with `flock` for the duration
 //!   of each operation only, never while idle.
 //!
