@@ -427,7 +427,9 @@ fn apply(content: &mut Vec<u8>, change: &Change, tear: Option<usize>) {
 #[derive(Clone, Debug)]
 enum DirChange {
     Link(String, usize),
-    Rename(String, String),
+    /// A rename moves the inode it found at the time, whether or not the
+    /// old name's creation persisted.
+    Rename(String, String, usize),
     Unlink(String),
 }
 
@@ -436,10 +438,9 @@ fn apply_dir(names: &mut BTreeMap<String, usize>, change: &DirChange) {
         DirChange::Link(name, inode) => {
             names.insert(name.clone(), *inode);
         }
-        DirChange::Rename(from, to) => {
-            if let Some(inode) = names.remove(from) {
-                names.insert(to.clone(), inode);
-            }
+        DirChange::Rename(from, to, inode) => {
+            names.remove(from);
+            names.insert(to.clone(), *inode);
         }
         DirChange::Unlink(name) => {
             names.remove(name);
@@ -515,8 +516,11 @@ impl Disk {
             Op::Rename(from, to) => {
                 let inode = self.live_dir.remove(from).unwrap();
                 self.live_dir.insert(to.clone(), inode);
-                self.pending
-                    .push(Pending::Dir(DirChange::Rename(from.clone(), to.clone())));
+                self.pending.push(Pending::Dir(DirChange::Rename(
+                    from.clone(),
+                    to.clone(),
+                    inode,
+                )));
             }
             Op::Remove(name) => {
                 self.live_dir.remove(name);
