@@ -105,3 +105,45 @@ fn a_full_disk_fails_the_append_cleanly_and_appends_resume_when_space_returns() 
     assert_eq!(texts(&buffer), stored);
     assert_eq!(texts(&reopened), stored);
 }
+
+#[test]
+fn on_a_full_disk_sent_lines_are_still_removed_so_the_next_flush_sends_the_next_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_mount) = Mount::tmpfs(dir.path(), "64k") else {
+        eprintln!(
+            "SKIPPED the tmpfs part: mounting a tmpfs is not permitted here (needs root); \
+             buffer::file::tests::removal_works_on_a_full_disk still runs"
+        );
+        return;
+    };
+    let options = FileBufferOptions {
+        cap_bytes: 1 << 20,
+        segment_bytes: 256 * 1024,
+        fsync: true,
+    };
+    let buffer = FileBuffer::open(&dir.path().join("buf"), options.clone()).unwrap();
+    let mut stored = Vec::new();
+    loop {
+        let b = batch(stored.len() / 10);
+        match buffer.append(&b) {
+            Ok(()) => stored.extend(b),
+            Err(BufferError::DiskFull { .. }) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(stored.len() < 10_000, "the disk never filled up");
+    }
+    // A flush: the server accepted the first 10 lines.
+    let line_bytes = stored[0].len();
+    let first = buffer.read(None, 10 * line_bytes).unwrap();
+    assert_eq!(first.len(), 10);
+    buffer.remove_through(first[9].cursor).unwrap();
+    let texts = |b: &FileBuffer| -> Vec<String> {
+        b.all_lines().unwrap().into_iter().map(|l| l.text).collect()
+    };
+    assert_eq!(texts(&buffer), stored[10..]);
+    // The next flush (even in a new process) starts with line 10.
+    let reopened = FileBuffer::open(&dir.path().join("buf"), options).unwrap();
+    assert_eq!(texts(&reopened), stored[10..]);
+    let next = reopened.read(None, 200).unwrap();
+    assert_eq!(next[0].text, stored[10]);
+}

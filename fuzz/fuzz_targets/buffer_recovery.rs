@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockstatlog::buffer::record::recover_segment;
+use sockstatlog::buffer::record::{recover_segment, scan_records, Scanner, MAX_RECORD_LEN};
 use sockstatlog::buffer::{FileBuffer, FileBufferOptions, LogBuffer};
 use sockstatlog::line;
 use std::path::Path;
@@ -21,6 +21,29 @@ fn check_pure(data: &[u8]) {
         let text = std::str::from_utf8(&data[r.text.clone()]).expect("a record is UTF-8");
         assert_eq!(line::validate(text), Ok(()));
     }
+    check_windows(data);
+}
+
+/// Scanning window by window (as `FileBuffer` reads a segment) finds
+/// exactly what one scan of the whole finds.
+fn check_windows(data: &[u8]) {
+    let whole = scan_records(data, 0);
+    let window = MAX_RECORD_LEN + 1 + data.first().copied().unwrap_or(0) as usize;
+    let mut scanner = Scanner::new(0);
+    let mut records = Vec::new();
+    loop {
+        let from = scanner.position();
+        let to = (from + window).min(data.len());
+        let last = to == data.len();
+        scanner.feed(&data[from.min(to)..to], from.min(to), last);
+        records.extend(scanner.take_records());
+        if last {
+            break;
+        }
+    }
+    let mut scan = scanner.finish();
+    scan.records = records;
+    assert_eq!(scan, whole);
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {

@@ -8,8 +8,9 @@
 //!   newest one; a new one is started when it would grow past
 //!   [`FileBufferOptions::segment_bytes`].
 //! - `sockstatlog.consumed`: the cursor of the last line removed with
-//!   [`LogBuffer::remove_through`] (8 bytes, little endian, plus a CRC-32),
-//!   replaced atomically (write a temporary file, fsync, rename).
+//!   [`LogBuffer::remove_through`]: two slots of 8 bytes, little endian,
+//!   plus a CRC-32, overwritten in turn in place (so removals need no new
+//!   block on a full disk, and a torn write spares the newer slot).
 //! - `sockstatlog.lock`: an empty file locked with `flock` for the duration
 //!   of each operation only, never while idle.
 //!
@@ -17,13 +18,14 @@
 //! record's offset in its segment file plus the base in the segment's
 //! header. Cursors only grow, and stay valid while other instances append.
 
+use super::file_ops::{FileOps, OpenMode, RealFileOps};
 use super::record::{self, END_OF_BATCH, HEADER_LEN, KIND_LINE, KIND_MARKER};
 use super::{BufferError, BufferStats, BufferedLine, Cursor, LogBuffer};
 use crate::line;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
+use std::fs::{self, File};
+use std::io::{self, BufRead, Read};
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,8 +38,10 @@ const TMP_SUFFIX: &str = ".tmp";
 const PROBE_NAME: &str = "sockstatlog.probe.tmp";
 /// The Go logger's files, taken over once by [`FileBuffer::open`].
 const LEGACY_FILES: [&str; 2] = ["sockstats.log1.txt", "sockstats.log2.txt"];
-/// Size of the `consumed` file.
-const CONSUMED_LEN: usize = 12;
+/// Size of one slot of the `consumed` file: cursor (u64 LE) + CRC-32.
+const CONSUMED_SLOT: usize = 12;
+/// Size of the `consumed` file: two slots, overwritten in turn in place.
+const CONSUMED_LEN: usize = 2 * CONSUMED_SLOT;
 /// Room kept for a marker record: the longest marker text is 114 bytes.
 const MARKER_RESERVE: u64 = record::RECORD_OVERHEAD as u64 + 128;
 /// The smallest cap accepted: room for a segment holding just a marker.
@@ -86,44 +90,6 @@ impl FileBufferOptions {
             fsync: self.fsync,
         }
     }
-}
-
-/// The few file operations that can fail for lack of space, behind a trait
-/// so that tests can inject faults (a full disk after N bytes).
-pub(crate) trait FileOps: Send + Sync + fmt::Debug {
-    /// One `write(2)` call: may write fewer bytes than given.
-    fn write(&self, file: &File, data: &[u8]) -> io::Result<usize>;
-    /// Flushes a file's data to stable storage.
-    fn sync(&self, file: &File) -> io::Result<()>;
-}
-
-/// The real file system.
-#[derive(Debug)]
-pub(crate) struct RealFileOps;
-
-impl FileOps for RealFileOps {
-    fn write(&self, mut file: &File, data: &[u8]) -> io::Result<usize> {
-        file.write(data)
-    }
-
-    fn sync(&self, file: &File) -> io::Result<()> {
-        full_sync(file)
-    }
-}
-
-#[cfg(target_vendor = "apple")]
-fn full_sync(file: &File) -> io::Result<()> {
-    // fsync on Apple platforms does not flush the drive's cache.
-    // SAFETY: fcntl on a file descriptor we own, no pointers involved.
-    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_FULLFSYNC) } == -1 {
-        return file.sync_all();
-    }
-    Ok(())
-}
-
-#[cfg(not(target_vendor = "apple"))]
-fn full_sync(file: &File) -> io::Result<()> {
-    file.sync_data()
 }
 
 /// A durable, bounded log buffer in a directory.
@@ -273,26 +239,38 @@ fn segment_name(number: u32) -> String {
     format!("{SEGMENT_PREFIX}{number:08x}{SEGMENT_SUFFIX}")
 }
 
-fn encode_consumed(cursor: u64) -> [u8; CONSUMED_LEN] {
-    let mut out = [0u8; CONSUMED_LEN];
+fn encode_consumed(cursor: u64) -> [u8; CONSUMED_SLOT] {
+    let mut out = [0u8; CONSUMED_SLOT];
     out[..8].copy_from_slice(&cursor.to_le_bytes());
     let crc = record::crc32(&out[..8]);
     out[8..].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
-fn decode_consumed(bytes: &[u8]) -> Option<u64> {
-    if bytes.len() != CONSUMED_LEN {
-        return None;
-    }
-    let crc = u32::from_le_bytes(bytes[8..].try_into().ok()?);
-    (record::crc32(&bytes[..8]) == crc).then(|| u64::from_le_bytes(bytes[..8].try_into().unwrap()))
+/// The two slots of the `consumed` file (`None`: missing or damaged).
+fn decode_consumed(bytes: &[u8]) -> [Option<u64>; 2] {
+    let slot = |i: usize| {
+        let b = bytes.get(i * CONSUMED_SLOT..(i + 1) * CONSUMED_SLOT)?;
+        let crc = u32::from_le_bytes(b[8..].try_into().ok()?);
+        (record::crc32(&b[..8]) == crc).then(|| u64::from_le_bytes(b[..8].try_into().unwrap()))
+    };
+    [slot(0), slot(1)]
 }
 
-fn new_file_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    options.mode(0o600);
-    options
+/// Reads at most `limit` bytes of a file from offset 0.
+fn read_prefix(file: &File, limit: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; limit];
+    let mut done = 0;
+    while done < limit {
+        match file.read_at(&mut buf[done..], done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(done);
+    Ok(buf)
 }
 
 impl FileBuffer {
@@ -309,7 +287,9 @@ impl FileBuffer {
         Self::open_with_ops(dir, options, Arc::new(RealFileOps))
     }
 
-    pub(crate) fn open_with_ops(
+    /// [`open`](Self::open) with every change to the disk made through
+    /// `ops`: for injecting faults and recording operations in tests.
+    pub fn open_with_ops(
         dir: &Path,
         options: FileBufferOptions,
         ops: Arc<dyn FileOps>,
@@ -361,12 +341,8 @@ impl FileBuffer {
                 source,
             },
         };
-        let lock_file = new_file_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(dir.join(LOCK_NAME))
+        let lock_file = ops
+            .open(&dir.join(LOCK_NAME), OpenMode::ReadWrite)
             .map_err(not_writable)?;
         let buffer = FileBuffer {
             dir: dir.to_path_buf(),
@@ -385,14 +361,13 @@ impl FileBuffer {
             let _lock = DirLock::acquire(&lock_file).map_err(io_err("lock", dir))?;
             // The lock file may predate a change to read-only: probe.
             let probe = dir.join(PROBE_NAME);
-            new_file_options()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&probe)
+            buffer
+                .ops
+                .open(&probe, OpenMode::CreateTruncate)
                 .map_err(not_writable)?;
-            fs::remove_file(&probe).map_err(not_writable)?;
+            buffer.ops.remove(&probe).map_err(not_writable)?;
             buffer.remove_stale_temporaries();
+            buffer.preallocate_consumed();
             buffer.refresh(&mut inner)?;
             buffer.remove_consumed_segments(&mut inner)?;
             buffer.migrate_legacy(&mut inner)?;
@@ -445,13 +420,14 @@ impl FileBuffer {
         if !self.options.fsync {
             return Ok(());
         }
-        let dir = File::open(&self.dir).map_err(io_err("open directory", &self.dir))?;
-        dir.sync_all().map_err(io_err("sync directory", &self.dir))
+        self.ops
+            .sync_dir(&self.dir)
+            .map_err(io_err("sync directory", &self.dir))
     }
 
-    fn write_all(&self, file: &File, mut data: &[u8]) -> io::Result<()> {
+    fn write_all(&self, path: &Path, file: &File, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            match self.ops.write(file, data) {
+            match self.ops.write(path, file, data) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => data = &data[n..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -466,21 +442,17 @@ impl FileBuffer {
     fn replace_file(&self, name: &str, data: &[u8]) -> Result<(u64, u64), io::Error> {
         let tmp = self.path(&format!("{name}{TMP_SUFFIX}"));
         let result = (|| {
-            let file = new_file_options()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)?;
-            self.write_all(&file, data)?;
+            let file = self.ops.open(&tmp, OpenMode::CreateTruncate)?;
+            self.write_all(&tmp, &file, data)?;
             if self.options.fsync {
-                self.ops.sync(&file)?;
+                self.ops.sync(&tmp, &file)?;
             }
             let meta = file.metadata()?;
-            fs::rename(&tmp, self.path(name))?;
+            self.ops.rename(&tmp, &self.path(name))?;
             Ok((meta.dev(), meta.ino()))
         })();
         if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+            let _ = self.ops.remove(&tmp);
         }
         result
     }
@@ -493,7 +465,7 @@ impl FileBuffer {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if name.starts_with(SEGMENT_PREFIX) && name.ends_with(TMP_SUFFIX) {
-                let _ = fs::remove_file(entry.path());
+                let _ = self.ops.remove(&entry.path());
             }
         }
     }
@@ -533,33 +505,30 @@ impl FileBuffer {
             let segment = match cached {
                 Some(seg) if seg.id == id && seg.file_len == len && seg.valid_end == len => seg,
                 Some(mut seg) if seg.id == id && len >= seg.valid_end => {
-                    let bytes = read_range(&path, seg.valid_end, len)?;
-                    let scan = record::scan_records(&bytes, 0);
+                    let scan = scan_file(&path, seg.valid_end, len, &mut seg.records)?;
                     let new_corrupt = scan.corrupt_lines.saturating_sub(seg.tail_corrupt);
                     self.note_corrupt(inner, &path, new_corrupt, scan.corrupt_bytes);
-                    let start = seg.valid_end;
-                    for r in &scan.records {
-                        push_record(&mut seg.records, start + r.offset as u64, r);
-                    }
-                    seg.valid_end = start + scan.valid_end as u64;
+                    seg.valid_end = scan.valid_end as u64;
                     seg.file_len = len;
                     seg.tail_corrupt = tail_corrupt(&scan);
                     seg.appendable = seg.appendable && fits_positions(seg.base, len);
                     seg
                 }
                 _ => {
-                    let bytes = read_range(&path, 0, len)?;
-                    let recovered = record::recover_segment(&bytes);
-                    let scan = &recovered.scan;
+                    let header = read_range(&path, 0, (HEADER_LEN as u64).min(len))?;
+                    let recovered_base = record::decode_header(&header);
+                    let start = if recovered_base.is_some() {
+                        HEADER_LEN as u64
+                    } else {
+                        0
+                    };
+                    let mut records = Vec::new();
+                    let scan = &scan_file(&path, start, len, &mut records)?;
                     self.note_corrupt(inner, &path, scan.corrupt_lines, scan.corrupt_bytes);
-                    let (base, appendable) = match recovered.base {
+                    let (base, appendable) = match recovered_base {
                         Some(base) if fits_positions(base, len) => (base, true),
                         _ => (0, false),
                     };
-                    let mut records = Vec::with_capacity(scan.records.len());
-                    for r in &scan.records {
-                        push_record(&mut records, r.offset as u64, r);
-                    }
                     Segment {
                         number,
                         id,
@@ -575,18 +544,22 @@ impl FileBuffer {
             segments.push(segment);
         }
         inner.segments = segments;
-        inner.consumed = match fs::read(self.path(CONSUMED_NAME)) {
-            Ok(bytes) => match decode_consumed(&bytes) {
-                Some(cursor) => Some(cursor),
-                None => {
-                    log::warn!(
-                        "sockstatlog buffer: {} is damaged; lines already sent may be sent again",
-                        self.path(CONSUMED_NAME).display()
-                    );
+        inner.consumed = match self.read_consumed() {
+            Ok(Some(bytes)) => match decode_consumed(&bytes) {
+                // The newer of two intact slots; the other may be torn.
+                [Some(a), Some(b)] => Some(a.max(b)),
+                [Some(c), None] | [None, Some(c)] => Some(c),
+                [None, None] => {
+                    if bytes.iter().any(|&b| b != 0) {
+                        log::warn!(
+                            "sockstatlog buffer: {} is damaged; lines already sent may be sent again",
+                            self.path(CONSUMED_NAME).display()
+                        );
+                    }
                     inner.consumed
                 }
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Ok(None) => None,
             Err(e) => return Err(io_err("read", &self.path(CONSUMED_NAME))(e)),
         };
         let (mut lines, mut bytes) = (0, 0);
@@ -601,6 +574,84 @@ impl FileBuffer {
         Ok(())
     }
 
+    /// The first bytes of the `consumed` file (`None` if there is none).
+    /// Bounded: a huge file planted there costs no memory.
+    fn read_consumed(&self) -> io::Result<Option<Vec<u8>>> {
+        match File::open(self.path(CONSUMED_NAME)) {
+            Ok(file) => read_prefix(&file, CONSUMED_LEN).map(Some),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records `cursor` as consumed: overwrites, in place, the slot of the
+    /// `consumed` file holding the older cursor, then syncs. No new block
+    /// is needed once the file exists (so it works on a full disk), and a
+    /// torn write damages only the older slot: the newer one still stands.
+    fn write_consumed(&self, cursor: u64) -> io::Result<()> {
+        let path = self.path(CONSUMED_NAME);
+        let existed = path.exists();
+        let file = self.ops.open(&path, OpenMode::ReadWrite)?;
+        let slot = match decode_consumed(&read_prefix(&file, CONSUMED_LEN)?) {
+            [Some(a), Some(b)] if b < a => 1,
+            [Some(_), None] => 1,
+            _ => 0,
+        };
+        let data = encode_consumed(cursor);
+        let mut done = 0;
+        while done < data.len() {
+            let offset = (slot * CONSUMED_SLOT + done) as u64;
+            match self.ops.write_at(&path, &file, &data[done..], offset) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.options.fsync {
+            self.ops.sync(&path, &file)?;
+            if !existed {
+                self.ops.sync_dir(&self.dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the `consumed` file, both slots empty, so that recording a
+    /// removal later needs no new block (the disk may be full by then).
+    /// Best effort: on failure the first removal creates it.
+    fn preallocate_consumed(&self) {
+        let path = self.path(CONSUMED_NAME);
+        if path.exists() {
+            return;
+        }
+        let result = (|| {
+            let file = self.ops.open(&path, OpenMode::ReadWrite)?;
+            let zeros = [0u8; CONSUMED_LEN];
+            let mut done = 0;
+            while done < zeros.len() {
+                match self
+                    .ops
+                    .write_at(&path, &file, &zeros[done..], done as u64)?
+                {
+                    0 => return Err(io::ErrorKind::WriteZero.into()),
+                    n => done += n,
+                }
+            }
+            if self.options.fsync {
+                self.ops.sync(&path, &file)?;
+                self.ops.sync_dir(&self.dir)?;
+            }
+            Ok::<(), io::Error>(())
+        })();
+        if let Err(e) = result {
+            log::warn!(
+                "sockstatlog buffer: could not create {} ({e}); the first removal will",
+                path.display()
+            );
+        }
+    }
+
     fn note_corrupt(&self, inner: &mut Inner, path: &Path, lines: u64, bytes: u64) {
         if lines > 0 {
             inner.stats.corrupt_lines_skipped += lines;
@@ -612,21 +663,30 @@ impl FileBuffer {
     }
 
     /// Deletes segments none of whose lines is still held. Keeps the newest
-    /// segment if it can take appends and holds nothing at all.
+    /// segment if it can take appends and holds nothing at all. Also deletes
+    /// the segments older than the newest marker segment: an eviction cut
+    /// short by a crash left them, and the marker already counts their lines.
     fn remove_consumed_segments(&self, inner: &mut Inner) -> Result<(), BufferError> {
         let consumed = inner.consumed;
         let count = inner.segments.len();
+        let newest_marker_segment = inner
+            .segments
+            .iter()
+            .filter(|s| s.base > 0)
+            .map(|s| s.number)
+            .max();
         let mut removed = false;
         let mut kept = Vec::with_capacity(count);
         for (i, seg) in std::mem::take(&mut inner.segments).into_iter().enumerate() {
-            let holds_lines = seg.first_after(consumed) < seg.records.len();
+            let evicted = newest_marker_segment.is_some_and(|m| seg.number < m);
+            let holds_lines = !evicted && seg.first_after(consumed) < seg.records.len();
             let newest_empty_target = i + 1 == count && seg.appendable && seg.records.is_empty();
             if holds_lines || newest_empty_target {
                 kept.push(seg);
                 continue;
             }
             let path = self.path(&segment_name(seg.number));
-            match fs::remove_file(&path) {
+            match self.ops.remove(&path) {
                 Ok(()) => removed = true,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -672,16 +732,17 @@ impl FileBuffer {
             return Ok(());
         }
         let path = self.path(&segment_name(seg.number));
-        let file = OpenOptions::new()
-            .write(true)
-            .open(&path)
+        let file = self
+            .ops
+            .open(&path, OpenMode::Append)
             .map_err(io_err("open segment", &path))?;
         let keep = seg.valid_end.max(HEADER_LEN as u64);
-        file.set_len(keep)
+        self.ops
+            .set_len(&path, &file, keep)
             .map_err(io_err("truncate segment", &path))?;
         if self.options.fsync {
             self.ops
-                .sync(&file)
+                .sync(&path, &file)
                 .map_err(io_err("sync segment", &path))?;
         }
         log::warn!(
@@ -715,7 +776,9 @@ impl FileBuffer {
         if let Some(seg) = inner.segments.last() {
             if !seg.appendable && seg.records.is_empty() {
                 let path = self.path(&segment_name(seg.number));
-                fs::remove_file(&path).map_err(io_err("remove segment", &path))?;
+                self.ops
+                    .remove(&path)
+                    .map_err(io_err("remove segment", &path))?;
                 inner.segments.pop();
             }
         }
@@ -808,9 +871,14 @@ impl FileBuffer {
                 inner.stats.append_errors += 1;
                 self.write_error(e, lines.len(), "write marker segment", &name)
             })?;
-            for seg in &inner.segments[..evict - 1] {
+            // The marker is durable before any evicted segment goes: a
+            // power cut in between leaves no gap without it.
+            self.sync_dir()?;
+            // Newest first; segments below the marker segment that a cut
+            // leaves behind are deleted on the next open.
+            for seg in inner.segments[..evict - 1].iter().rev() {
                 let path = self.path(&segment_name(seg.number));
-                match fs::remove_file(&path) {
+                match self.ops.remove(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => return Err(io_err("remove segment", &path)(e)),
@@ -891,22 +959,18 @@ impl FileBuffer {
 
         let name = segment_name(number);
         let path = self.path(&name);
-        let file = {
-            let mut o = new_file_options();
-            o.append(true);
-            if reuse {
-                o.open(&path)
-            } else {
-                o.create_new(true).open(&path)
-            }
-        }
-        .map_err(|e| {
+        let mode = if reuse {
+            OpenMode::Append
+        } else {
+            OpenMode::CreateNew
+        };
+        let file = self.ops.open(&path, mode).map_err(|e| {
             inner.stats.append_errors += 1;
             self.write_error(e, lines.len(), "open segment", &name)
         })?;
-        let write = self.write_all(&file, &data).and_then(|()| {
+        let write = self.write_all(&path, &file, &data).and_then(|()| {
             if opts.fsync {
-                self.ops.sync(&file)
+                self.ops.sync(&path, &file)
             } else {
                 Ok(())
             }
@@ -918,11 +982,11 @@ impl FileBuffer {
             // end-of-batch record still keeps it out, and the next append
             // cuts it off.
             if reuse {
-                let _ = file.set_len(start);
-                let _ = self.ops.sync(&file);
+                let _ = self.ops.set_len(&path, &file, start);
+                let _ = self.ops.sync(&path, &file);
             } else {
                 drop(file);
-                let _ = fs::remove_file(&path);
+                let _ = self.ops.remove(&path);
             }
             return Err(self.write_error(e, lines.len(), "write segment", &name));
         }
@@ -992,7 +1056,9 @@ impl FileBuffer {
             let path = self.path(name);
             match self.migrate_file(inner, &path) {
                 Ok(()) => {
-                    fs::remove_file(&path).map_err(io_err("remove old log file", &path))?;
+                    self.ops
+                        .remove(&path)
+                        .map_err(io_err("remove old log file", &path))?;
                     self.sync_dir()?;
                 }
                 Err(e) => {
@@ -1102,6 +1168,67 @@ fn push_record(records: &mut Vec<Rec>, offset: u64, r: &record::ScannedRecord) {
     });
 }
 
+/// Bytes of a segment read at a time when scanning it: memory for a scan
+/// stays at this much however long (or hostile) the file.
+const SCAN_WINDOW: usize = 256 * 1024;
+
+/// Scans `path[start..len]` window by window, appending the records found
+/// to `records`. Past 4 GiB (positions are 32-bit) the file is ignored.
+fn scan_file(
+    path: &Path,
+    start: u64,
+    len: u64,
+    records: &mut Vec<Rec>,
+) -> Result<record::Scan, BufferError> {
+    let file = File::open(path).map_err(io_err("open segment", path))?;
+    let len = len.min(u32::MAX as u64);
+    let mut scanner = record::Scanner::new(start as usize);
+    let mut window = vec![0u8; SCAN_WINDOW.min(len.saturating_sub(start) as usize)];
+    loop {
+        let hole_end = next_data(&file, scanner.position() as u64).min(len);
+        scanner.skip_zeros(hole_end as usize);
+        let from = scanner.position() as u64;
+        let want = (len.saturating_sub(from) as usize).min(window.len());
+        let mut got = 0;
+        while got < want {
+            match file.read_at(&mut window[got..want], from + got as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err("read segment", path)(e)),
+            }
+        }
+        // A short read: the file shrank meanwhile; scan what is there.
+        let last = from + got as u64 >= len || got < want;
+        scanner.feed(&window[..got], from as usize, last);
+        for r in scanner.take_records() {
+            push_record(records, r.offset as u64, &r);
+        }
+        if last {
+            return Ok(scanner.finish());
+        }
+    }
+}
+
+/// Where the next data at or after `from` starts, skipping a hole of a
+/// sparse file (which reads as zeros). `from` itself when unknown.
+fn next_data(file: &File, from: u64) -> u64 {
+    let Ok(offset) = libc::off_t::try_from(from) else {
+        return from;
+    };
+    // SAFETY: lseek on a descriptor we own; reads use pread, so moving the
+    // file offset changes nothing else.
+    let at = unsafe { libc::lseek(file.as_raw_fd(), offset, libc::SEEK_DATA) };
+    if at >= 0 {
+        return (at as u64).max(from);
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        // No data after `from`: the rest is a hole.
+        Some(libc::ENXIO) => u64::MAX,
+        _ => from,
+    }
+}
+
 fn read_range(path: &Path, from: u64, to: u64) -> Result<Vec<u8>, BufferError> {
     let file = File::open(path).map_err(io_err("open segment", path))?;
     let mut buf = vec![0u8; to.saturating_sub(from) as usize];
@@ -1206,9 +1333,8 @@ impl LogBuffer for FileBuffer {
             };
             let target = through.0.min(last);
             if inner.consumed.is_none_or(|c| target > c) {
-                self.replace_file(CONSUMED_NAME, &encode_consumed(target))
+                self.write_consumed(target)
                     .map_err(io_err("write", &self.path(CONSUMED_NAME)))?;
-                self.sync_dir()?;
                 inner.consumed = Some(target);
                 let (mut lines, mut bytes) = (0, 0);
                 for seg in &inner.segments {
@@ -1240,6 +1366,8 @@ impl LogBuffer for FileBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
+    use std::io::Write;
 
     /// A disk that fills up after `space` more bytes: the write that crosses
     /// the limit writes what fits (a torn record), the next one fails with
@@ -1255,22 +1383,38 @@ mod tests {
         }
     }
 
-    impl FileOps for FillingDisk {
-        fn write(&self, mut file: &File, data: &[u8]) -> io::Result<usize> {
+    impl FillingDisk {
+        /// Takes `n` bytes of space, or fails like a full disk.
+        fn take(&self, n: usize) -> io::Result<usize> {
             let mut space = self.space.lock().unwrap();
             match *space {
-                None => file.write(data),
+                None => Ok(n),
                 Some(0) => Err(io::Error::from_raw_os_error(libc::ENOSPC)),
                 Some(left) => {
-                    let n = file.write(&data[..data.len().min(left as usize)])?;
+                    let n = n.min(left as usize);
                     *space = Some(left - n as u64);
                     Ok(n)
                 }
             }
         }
+    }
 
-        fn sync(&self, file: &File) -> io::Result<()> {
-            file.sync_data()
+    impl FileOps for FillingDisk {
+        fn write(&self, _: &Path, mut file: &File, data: &[u8]) -> io::Result<usize> {
+            let n = self.take(data.len())?;
+            file.write(&data[..n])
+        }
+
+        fn write_at(&self, _: &Path, file: &File, data: &[u8], offset: u64) -> io::Result<usize> {
+            // Overwriting bytes the file already has needs no space.
+            let len = file.metadata()?.len();
+            let inside = len.saturating_sub(offset).min(data.len() as u64) as usize;
+            let n = if inside == data.len() {
+                inside
+            } else {
+                inside + self.take(data.len() - inside)?
+            };
+            file.write_at(&data[..n], offset)
         }
     }
 
@@ -1352,6 +1496,61 @@ mod tests {
         assert_eq!(reopened.stats().corrupt_lines_skipped, 2);
         reopened.append(&lines(&["next"])).unwrap();
         assert_eq!(all(&reopened), ["kept", "next"]);
+    }
+
+    #[test]
+    fn removal_works_on_a_full_disk_so_a_flush_never_resends_the_same_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = Arc::new(FillingDisk::default());
+        let buffer = FileBuffer::open_with_ops(dir.path(), options(), disk.clone()).unwrap();
+        buffer.append(&lines(&["a", "b", "c"])).unwrap();
+        disk.set_space(Some(0));
+        let sent = buffer.read(None, 1).unwrap();
+        buffer.remove_through(sent[0].cursor).unwrap();
+        assert_eq!(all(&buffer), ["b", "c"]);
+        let sent = buffer.read(None, 1).unwrap();
+        buffer.remove_through(sent[0].cursor).unwrap();
+        assert_eq!(all(&buffer), ["c"]);
+        let reopened = FileBuffer::open_with_ops(dir.path(), options(), disk.clone()).unwrap();
+        assert_eq!(all(&reopened), ["c"]);
+    }
+
+    #[test]
+    fn a_torn_slot_of_the_consumed_file_falls_back_to_the_other_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let buffer = FileBuffer::open(dir.path(), options()).unwrap();
+        buffer.append(&lines(&["a", "b", "c"])).unwrap();
+        let read = buffer.read(None, 100).unwrap();
+        buffer.remove_through(read[0].cursor).unwrap();
+        buffer.remove_through(read[1].cursor).unwrap();
+        // The second removal went to slot 1; tear it.
+        let path = dir.path().join(CONSUMED_NAME);
+        let mut bytes = fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), CONSUMED_LEN);
+        bytes[CONSUMED_SLOT + 3] ^= 0xff;
+        fs::write(&path, &bytes).unwrap();
+        let reopened = FileBuffer::open(dir.path(), options()).unwrap();
+        assert_eq!(all(&reopened), ["b", "c"]);
+        // The next removal overwrites the torn slot, not the good one.
+        reopened.remove_through(read[2].cursor).unwrap();
+        assert!(all(&FileBuffer::open(dir.path(), options()).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_consumed_file_of_the_one_slot_format_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let buffer = FileBuffer::open(dir.path(), options()).unwrap();
+        buffer.append(&lines(&["a", "b"])).unwrap();
+        let read = buffer.read(None, 100).unwrap();
+        fs::write(
+            dir.path().join(CONSUMED_NAME),
+            encode_consumed(read[0].cursor.0),
+        )
+        .unwrap();
+        let reopened = FileBuffer::open(dir.path(), options()).unwrap();
+        assert_eq!(all(&reopened), ["b"]);
+        reopened.remove_through(read[1].cursor).unwrap();
+        assert!(all(&FileBuffer::open(dir.path(), options()).unwrap()).is_empty());
     }
 
     #[test]

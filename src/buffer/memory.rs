@@ -1,6 +1,6 @@
 //! An in-memory log buffer with a size cap.
 
-use super::{BufferError, BufferStats, BufferedLine, Cursor, LogBuffer};
+use super::{record, BufferError, BufferStats, BufferedLine, Cursor, LogBuffer};
 use crate::line;
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -14,9 +14,20 @@ pub struct MemoryBuffer {
     state: Mutex<State>,
 }
 
+/// One held line. Line cursors are even; a marker takes the odd cursor just
+/// below the first line it precedes, so it never shares a cursor with a line.
+#[derive(Debug)]
+struct Entry {
+    line: BufferedLine,
+    /// For a marker: whether a `read` has handed it out. An unsent marker is
+    /// never removed by `remove_through` (the server cannot have it).
+    marker_sent: Option<bool>,
+}
+
 #[derive(Debug, Default)]
 struct State {
-    lines: VecDeque<BufferedLine>,
+    entries: VecDeque<Entry>,
+    /// Cursor of the next line appended (even).
     next_cursor: u64,
     stats: BufferStats,
 }
@@ -25,18 +36,21 @@ impl State {
     fn push(&mut self, text: String) {
         self.stats.lines += 1;
         self.stats.bytes += text.len() as u64;
-        self.lines.push_back(BufferedLine {
-            cursor: Cursor(self.next_cursor),
-            text,
+        self.entries.push_back(Entry {
+            line: BufferedLine {
+                cursor: Cursor(self.next_cursor),
+                text,
+            },
+            marker_sent: None,
         });
-        self.next_cursor += 1;
+        self.next_cursor += 2;
     }
 
-    fn pop_front(&mut self) -> Option<BufferedLine> {
-        let line = self.lines.pop_front()?;
+    fn pop_front(&mut self) -> Option<Entry> {
+        let entry = self.entries.pop_front()?;
         self.stats.lines -= 1;
-        self.stats.bytes -= line.text.len() as u64;
-        Some(line)
+        self.stats.bytes -= entry.line.text.len() as u64;
+        Some(entry)
     }
 }
 
@@ -64,6 +78,11 @@ impl Default for MemoryBuffer {
 }
 
 impl LogBuffer for MemoryBuffer {
+    /// Past the cap, the oldest lines are evicted and one marker takes their
+    /// place, as in [`FileBuffer`](super::FileBuffer): its cursor is above
+    /// every evicted line (so removing a line read before it was evicted
+    /// leaves the marker) and below every remaining one; an evicted marker's
+    /// counts are added to the new one.
     fn append(&self, lines: &[String]) -> Result<(), BufferError> {
         for (index, text) in lines.iter().enumerate() {
             line::validate(text).map_err(|reason| BufferError::InvalidLine { index, reason })?;
@@ -73,32 +92,45 @@ impl LogBuffer for MemoryBuffer {
             state.push(text.clone());
         }
         let (mut lines, mut bytes) = (0u64, 0u64);
+        let (mut dropped_lines, mut dropped_bytes) = (0u64, 0u64);
         while state.stats.bytes > self.cap_bytes {
             let Some(evicted) = state.pop_front() else {
                 break;
             };
-            lines += 1;
-            bytes += evicted.text.len() as u64;
+            let earlier = evicted
+                .marker_sent
+                .and_then(|_| record::parse_dropped_marker(&evicted.line.text));
+            match earlier {
+                Some((l, b)) => {
+                    dropped_lines += l;
+                    dropped_bytes += b;
+                }
+                None => {
+                    lines += 1;
+                    bytes += evicted.line.text.len() as u64;
+                }
+            }
         }
-        if lines > 0 {
+        if lines > 0 || dropped_lines > 0 {
             state.stats.evicted_lines += lines;
             state.stats.evicted_bytes += bytes;
-            let marker = line::dropped_marker(lines, bytes, "buffer full");
-            // The marker takes the evicted lines' place: first in line.
-            let cursor = state
-                .lines
+            let marker =
+                line::dropped_marker(dropped_lines + lines, dropped_bytes + bytes, "buffer full");
+            // Odd, so above every evicted line and below the first
+            // remaining one (or the next one appended).
+            let below = state
+                .entries
                 .front()
-                .map(|l| Cursor(l.cursor.0.saturating_sub(1)))
-                .unwrap_or(Cursor(state.next_cursor));
+                .map_or(state.next_cursor, |e| e.line.cursor.0);
             state.stats.lines += 1;
             state.stats.bytes += marker.len() as u64;
-            state.lines.push_front(BufferedLine {
-                cursor,
-                text: marker,
+            state.entries.push_front(Entry {
+                line: BufferedLine {
+                    cursor: Cursor(below - 1),
+                    text: marker,
+                },
+                marker_sent: Some(false),
             });
-            if state.lines.len() == 1 {
-                state.next_cursor += 1;
-            }
         }
         Ok(())
     }
@@ -108,31 +140,47 @@ impl LogBuffer for MemoryBuffer {
         after: Option<Cursor>,
         max_bytes: usize,
     ) -> Result<Vec<BufferedLine>, BufferError> {
-        let state = self.lock();
+        let mut state = self.lock();
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        for line in state
-            .lines
-            .iter()
-            .filter(|l| after.is_none_or(|after| l.cursor > after))
+        for entry in state
+            .entries
+            .iter_mut()
+            .filter(|e| after.is_none_or(|after| e.line.cursor > after))
         {
-            if !out.is_empty() && bytes + line.text.len() > max_bytes {
+            if !out.is_empty() && bytes + entry.line.text.len() > max_bytes {
                 break;
             }
-            bytes += line.text.len();
-            out.push(line.clone());
+            bytes += entry.line.text.len();
+            if let Some(sent) = entry.marker_sent.as_mut() {
+                *sent = true;
+            }
+            out.push(entry.line.clone());
         }
         Ok(out)
     }
 
     fn last_cursor(&self) -> Result<Option<Cursor>, BufferError> {
-        Ok(self.lock().lines.back().map(|l| l.cursor))
+        Ok(self.lock().entries.back().map(|e| e.line.cursor))
     }
 
     fn remove_through(&self, through: Cursor) -> Result<(), BufferError> {
         let mut state = self.lock();
-        while state.lines.front().is_some_and(|l| l.cursor <= through) {
-            state.pop_front();
+        let mut unsent_markers = Vec::new();
+        while state
+            .entries
+            .front()
+            .is_some_and(|e| e.line.cursor <= through)
+        {
+            let entry = state.pop_front().expect("checked above");
+            if entry.marker_sent == Some(false) {
+                unsent_markers.push(entry);
+            }
+        }
+        for entry in unsent_markers.into_iter().rev() {
+            state.stats.lines += 1;
+            state.stats.bytes += entry.line.text.len() as u64;
+            state.entries.push_front(entry);
         }
         Ok(())
     }
@@ -205,5 +253,60 @@ mod tests {
         assert!(lines.windows(2).all(|w| w[0].cursor < w[1].cursor));
         assert_eq!(buffer.stats().evicted_lines, 1);
         assert_eq!(buffer.stats().evicted_bytes, 4);
+    }
+
+    const MARKER_A: &str =
+        r#"{"sockstatlog":{"dropped_lines":1,"dropped_bytes":4,"reason":"buffer full"}}"#;
+
+    #[test]
+    fn a_marker_made_while_a_flush_is_in_flight_survives_that_flushs_removal() {
+        // A flush reads a and b; meanwhile c evicts a; the server accepts a
+        // and b. The marker telling the server about a's loss was never
+        // sent, so it must still be there, before c.
+        let buffer = MemoryBuffer::new(8);
+        buffer.append(&["aaaa".into(), "bbbb".into()]).unwrap();
+        let read = buffer.read(None, 100).unwrap();
+        assert_eq!(texts(&read), ["aaaa", "bbbb"]);
+        buffer.append(&["cccc".into()]).unwrap();
+        buffer.remove_through(read[1].cursor).unwrap();
+        let left = buffer.read(None, 1000).unwrap();
+        assert_eq!(texts(&left), [MARKER_A, "cccc"]);
+        assert!(left[0].cursor < left[1].cursor);
+        // Once sent (read) and accepted, it goes like any line.
+        buffer.remove_through(left[0].cursor).unwrap();
+        assert_eq!(texts(&buffer.read(None, 1000).unwrap()), ["cccc"]);
+    }
+
+    #[test]
+    fn a_marker_sits_after_the_lines_it_replaces_even_when_they_were_read() {
+        let buffer = MemoryBuffer::new(8);
+        buffer.append(&["aaaa".into(), "bbbb".into()]).unwrap();
+        let read = buffer.read(None, 4).unwrap();
+        assert_eq!(texts(&read), ["aaaa"]);
+        buffer.append(&["cccc".into()]).unwrap();
+        // The server accepted a, which was evicted meanwhile.
+        buffer.remove_through(read[0].cursor).unwrap();
+        assert_eq!(
+            texts(&buffer.read(None, 1000).unwrap()),
+            [MARKER_A, "bbbb", "cccc"]
+        );
+    }
+
+    #[test]
+    fn an_evicted_marker_adds_its_counts_to_the_new_one() {
+        let buffer = MemoryBuffer::new(8);
+        buffer.append(&["aaaa".into(), "bbbb".into()]).unwrap();
+        buffer.append(&["cccc".into()]).unwrap();
+        buffer.append(&["dddd".into(), "eeee".into()]).unwrap();
+        let lines = buffer.read(None, 1000).unwrap();
+        assert_eq!(
+            texts(&lines),
+            [
+                r#"{"sockstatlog":{"dropped_lines":3,"dropped_bytes":12,"reason":"buffer full"}}"#,
+                "dddd",
+                "eeee"
+            ]
+        );
+        assert!(lines.windows(2).all(|w| w[0].cursor < w[1].cursor));
     }
 }

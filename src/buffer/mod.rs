@@ -6,10 +6,12 @@
 //! tests and by apps that want no disk; the durable one lives beside it.
 
 mod file;
+mod file_ops;
 mod memory;
 pub mod record;
 
 pub use file::{FileBuffer, FileBufferOptions};
+pub use file_ops::{FileOps, OpenMode, RealFileOps};
 pub use memory::MemoryBuffer;
 
 use crate::line::LineError;

@@ -230,77 +230,145 @@ fn parse_at(bytes: &[u8], pos: usize) -> Parse {
 /// end-of-batch record is missing at the end of the bytes are left out
 /// (counted as corrupt): they belong to an append that never finished.
 pub fn scan_records(bytes: &[u8], start: usize) -> Scan {
-    let mut scan = Scan {
-        valid_end: start.min(bytes.len()),
-        ..Scan::default()
-    };
-    // Records of the current batch, not yet confirmed by an end-of-batch
-    // record, and the corrupt counts they would add if never confirmed.
-    let mut pending: Vec<ScannedRecord> = Vec::new();
-    let mut garbage_from: Option<usize> = None;
-    let mut corrupt_at_valid_end = 0;
-    let mut pos = scan.valid_end;
-    while pos < bytes.len() {
-        match parse_at(bytes, pos) {
-            Parse::Record {
-                kind,
-                end_of_batch,
-                text_len,
-            } => {
-                if let Some(from) = garbage_from.take() {
-                    scan.corrupt_lines += 1;
-                    scan.corrupt_bytes += (pos - from) as u64;
-                }
-                let text = pos + RECORD_HEAD..pos + RECORD_HEAD + text_len;
-                pending.push(ScannedRecord {
-                    offset: pos,
+    let mut scanner = Scanner::new(start.min(bytes.len()));
+    scanner.feed(bytes, 0, true);
+    scanner.finish()
+}
+
+/// Longest stretch a record can take: a window of the file this much
+/// longer than a position holds any record that starts there.
+pub const MAX_RECORD_LEN: usize = RECORD_HEAD + line::MAX_LINE_BYTES + 1;
+
+/// [`scan_records`] over a file read piece by piece: memory stays bounded
+/// by the window the caller reads, however long the file (plus the
+/// records found). Offsets are counted from the start of the file.
+#[derive(Debug)]
+pub struct Scanner {
+    pos: usize,
+    scan: Scan,
+    /// Records of the current batch, not yet confirmed by an end-of-batch
+    /// record.
+    pending: Vec<ScannedRecord>,
+    garbage_from: Option<usize>,
+    corrupt_at_valid_end: u64,
+}
+
+impl Scanner {
+    /// A scan starting at offset `start` of the file.
+    pub fn new(start: usize) -> Scanner {
+        Scanner {
+            pos: start,
+            scan: Scan {
+                valid_end: start,
+                ..Scan::default()
+            },
+            pending: Vec::new(),
+            garbage_from: None,
+            corrupt_at_valid_end: 0,
+        }
+    }
+
+    /// Where the next window must start (or earlier: a window may overlap).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Scans `window`, the file's bytes from offset `window_start`, which
+    /// must be at most [`position`](Self::position). Unless `last` (the
+    /// window reaches the end of the file), stops where a record might run
+    /// past the window: feed the next window from `position()` on.
+    pub fn feed(&mut self, window: &[u8], window_start: usize, last: bool) {
+        debug_assert!(window_start <= self.pos);
+        let end = window_start + window.len();
+        while self.pos < end {
+            let at = self.pos - window_start;
+            if !last && window.len() - at < MAX_RECORD_LEN {
+                return;
+            }
+            match parse_at(window, at) {
+                Parse::Record {
                     kind,
-                    text,
-                });
-                pos += record_len(text_len);
-                if end_of_batch {
-                    scan.records.append(&mut pending);
-                    scan.valid_end = pos;
-                    corrupt_at_valid_end = scan.corrupt_lines;
+                    end_of_batch,
+                    text_len,
+                } => {
+                    self.end_garbage();
+                    let pos = self.pos;
+                    self.pending.push(ScannedRecord {
+                        offset: pos,
+                        kind,
+                        text: pos + RECORD_HEAD..pos + RECORD_HEAD + text_len,
+                    });
+                    self.pos += record_len(text_len);
+                    if end_of_batch {
+                        self.end_batch();
+                    }
                 }
-            }
-            Parse::BadText { len } => {
-                if let Some(from) = garbage_from.take() {
-                    scan.corrupt_lines += 1;
-                    scan.corrupt_bytes += (pos - from) as u64;
+                Parse::BadText { len } => {
+                    self.end_garbage();
+                    self.scan.corrupt_lines += 1;
+                    self.scan.corrupt_bytes += len as u64;
+                    // A checksummed record with a bad text still ends a
+                    // batch if it says so; it is skipped, its neighbours
+                    // are kept.
+                    let end_of_batch = window[at + 1] & END_OF_BATCH != 0;
+                    self.pos += len;
+                    if end_of_batch {
+                        self.end_batch();
+                    }
                 }
-                scan.corrupt_lines += 1;
-                scan.corrupt_bytes += len as u64;
-                // A checksummed record with a bad text still ends a batch
-                // if it says so; it is skipped, its neighbours are kept.
-                let end_of_batch = bytes[pos + 1] & END_OF_BATCH != 0;
-                pos += len;
-                if end_of_batch {
-                    scan.records.append(&mut pending);
-                    scan.valid_end = pos;
-                    corrupt_at_valid_end = scan.corrupt_lines;
+                Parse::Invalid => {
+                    self.garbage_from.get_or_insert(self.pos);
+                    // Resume at the next possible record start.
+                    self.pos = window[at + 1..]
+                        .iter()
+                        .position(|&b| b == RECORD_MAGIC)
+                        .map_or(end, |i| self.pos + 1 + i);
                 }
-            }
-            Parse::Invalid => {
-                garbage_from.get_or_insert(pos);
-                // Resume at the next possible record start.
-                pos = bytes[pos + 1..]
-                    .iter()
-                    .position(|&b| b == RECORD_MAGIC)
-                    .map_or(bytes.len(), |i| pos + 1 + i);
             }
         }
     }
-    if let Some(from) = garbage_from {
-        scan.corrupt_lines += 1;
-        scan.corrupt_bytes += (bytes.len() - from) as u64;
+
+    /// Moves past `position()..to`, which the caller knows to be all zero
+    /// bytes (a hole in a sparse file): garbage, no record can start there.
+    pub fn skip_zeros(&mut self, to: usize) {
+        if to > self.pos {
+            self.garbage_from.get_or_insert(self.pos);
+            self.pos = to;
+        }
     }
-    for record in &pending {
-        scan.corrupt_lines += 1;
-        scan.corrupt_bytes += record.len() as u64;
+
+    /// Takes the records of complete batches found so far (the scan then
+    /// holds no records, only counts).
+    pub fn take_records(&mut self) -> Vec<ScannedRecord> {
+        std::mem::take(&mut self.scan.records)
     }
-    scan.tail_corrupt_lines = scan.corrupt_lines - corrupt_at_valid_end;
-    scan
+
+    /// The scan, once the last window was fed.
+    pub fn finish(mut self) -> Scan {
+        if let Some(from) = self.garbage_from.take() {
+            self.scan.corrupt_lines += 1;
+            self.scan.corrupt_bytes += (self.pos - from) as u64;
+        }
+        for record in &self.pending {
+            self.scan.corrupt_lines += 1;
+            self.scan.corrupt_bytes += record.len() as u64;
+        }
+        self.scan.tail_corrupt_lines = self.scan.corrupt_lines - self.corrupt_at_valid_end;
+        self.scan
+    }
+
+    fn end_garbage(&mut self) {
+        if let Some(from) = self.garbage_from.take() {
+            self.scan.corrupt_lines += 1;
+            self.scan.corrupt_bytes += (self.pos - from) as u64;
+        }
+    }
+
+    fn end_batch(&mut self) {
+        self.scan.records.append(&mut self.pending);
+        self.scan.valid_end = self.pos;
+        self.corrupt_at_valid_end = self.scan.corrupt_lines;
+    }
 }
 
 /// The record at the start of `bytes`, checked (framing, checksum, valid
@@ -390,6 +458,37 @@ mod tests {
             out.extend(batch(b));
         }
         out
+    }
+
+    #[test]
+    fn scanning_window_by_window_finds_what_one_scan_finds() {
+        let mut bytes = segment(&[&["one", "two"], &["three"]]);
+        bytes.extend_from_slice(&[0xF5, 0x01, 0x00]);
+        bytes.extend(std::iter::repeat_n(b'z', 3 * MAX_RECORD_LEN));
+        bytes.extend_from_slice(&batch(&["four", &"x".repeat(line::MAX_LINE_BYTES)]));
+        bytes.extend_from_slice(&vec![0u8; MAX_RECORD_LEN]);
+        bytes.extend_from_slice(&batch(&["five"]));
+        bytes.extend_from_slice(&batch(&["torn"])[..7]);
+        let whole = scan_records(&bytes, HEADER_LEN);
+        for window in [MAX_RECORD_LEN + 1, MAX_RECORD_LEN + 977, 3 * MAX_RECORD_LEN] {
+            let mut scanner = Scanner::new(HEADER_LEN);
+            let mut records = Vec::new();
+            loop {
+                let from = scanner.position();
+                let to = (from + window).min(bytes.len());
+                let last = to == bytes.len();
+                scanner.feed(&bytes[from..to], from, last);
+                records.extend(scanner.take_records());
+                if last {
+                    break;
+                }
+            }
+            let mut scan = scanner.finish();
+            scan.records = records;
+            assert_eq!(scan, whole, "window {window}");
+        }
+        assert_eq!(texts(&bytes, &whole)[..3], ["one", "two", "three"]);
+        assert_eq!(whole.records.len(), 6);
     }
 
     #[test]
