@@ -826,6 +826,7 @@ impl LogUploader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::buffer::LogBuffer;
 
     #[test]
     fn record_defaults_match_the_core_defaults() {
