@@ -153,7 +153,7 @@ public final class BackgroundFlusher {
         }
         guard let container else { return .failed("no flush-only handle on the shared container to flush with") }
         do {
-            return .flushed(FlushSummary(try await container.flush(within: deadline)), via: .sharedContainer)
+            return .flushed(try await container.flush(within: deadline), via: .sharedContainer)
         } catch {
             return .failed(FlushMessage.describe(error))
         }

@@ -12,16 +12,20 @@ public struct FlushSummary: Sendable, Equatable, Codable {
     public var linesStillBuffered: UInt64
     /// Whether everything buffered when the flush began was sent.
     public var complete: Bool
+    /// Whether another process (the extension, or the app) was uploading
+    /// the same directory, so this flush sent nothing and returned at once.
+    public var otherUploaderActive: Bool
     /// The last error met, if any (never contains the private log ID).
     public var lastError: String?
 
     /// Creates a summary.
-    public init(linesSent: UInt64, linesDropped: UInt64, linesStillBuffered: UInt64,
-                complete: Bool, lastError: String?) {
+    public init(linesSent: UInt64, linesDropped: UInt64 = 0, linesStillBuffered: UInt64 = 0,
+                complete: Bool = true, otherUploaderActive: Bool = false, lastError: String? = nil) {
         self.linesSent = linesSent
         self.linesDropped = linesDropped
         self.linesStillBuffered = linesStillBuffered
         self.complete = complete
+        self.otherUploaderActive = otherUploaderActive
         self.lastError = lastError
     }
 

@@ -5,23 +5,29 @@ import Foundation
 /// deadline: a ``Logger`` (in the Network Extension) or a flush-only
 /// `LogUploader` (in the containing app, on the shared container).
 public protocol Flushing: AnyObject, Sendable {
-    /// Uploads what is buffered, within `deadlineMs`. Blocks the calling
-    /// thread; use ``flush(within:)`` from Swift concurrency.
-    func flush(deadlineMs: UInt64) throws -> FlushReport
+    /// Uploads what is buffered, within `deadlineMs`, and sums up what it
+    /// did. Blocks the calling thread; use ``flush(within:)`` from Swift
+    /// concurrency.
+    func flushSummary(deadlineMs: UInt64) throws -> FlushSummary
 }
 
-extension Logger: Flushing {}
+extension Logger: Flushing {
+    /// ``Logger/flush(deadlineMs:)``, summed up.
+    public func flushSummary(deadlineMs: UInt64) throws -> FlushSummary {
+        FlushSummary(try flush(deadlineMs: deadlineMs))
+    }
+}
 
 extension Flushing {
     /// Uploads what is buffered, within `deadline`, on a background thread:
     /// the caller's thread or actor is never blocked.
     ///
     /// - Throws: ``SockstatError`` with the core's message.
-    public func flush(within deadline: Duration) async throws -> FlushReport {
+    public func flush(within deadline: Duration) async throws -> FlushSummary {
         let ms = deadline.milliseconds
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result { try self.flush(deadlineMs: ms) })
+                continuation.resume(with: Result { try self.flushSummary(deadlineMs: ms) })
             }
         }
     }

@@ -133,7 +133,7 @@ public final class TunnelLogging: @unchecked Sendable {
     ///
     /// - Throws: ``SockstatGlueError/notRunning`` before ``start()`` and after
     ///   ``stop(within:)``; ``SockstatError`` from the flush.
-    public func flush(within deadline: Duration) async throws -> FlushReport {
+    public func flush(within deadline: Duration) async throws -> FlushSummary {
         guard let logger = startedLogger() else { throw SockstatGlueError.notRunning }
         return try await logger.flush(within: deadline)
     }
@@ -145,8 +145,7 @@ public final class TunnelLogging: @unchecked Sendable {
     public func handleAppMessage(_ message: Data) async -> Data? {
         guard let requested = FlushMessage.flushDeadline(of: message) else { return nil }
         do {
-            let report = try await flush(within: min(requested, Self.maxMessageFlush))
-            return FlushMessage.reply(.success(FlushSummary(report)))
+            return FlushMessage.reply(.success(try await flush(within: min(requested, Self.maxMessageFlush))))
         } catch {
             return FlushMessage.reply(.failure(error))
         }
@@ -156,13 +155,13 @@ public final class TunnelLogging: @unchecked Sendable {
     /// queued is stored first). Call from `stopTunnel`, before its
     /// completion handler. Later calls do nothing and return `nil`.
     ///
-    /// - Returns: the flush's report, `nil` if logging was not started.
+    /// - Returns: what the flush did, `nil` if logging was not started.
     /// - Throws: the flush's error, after the shutdown.
     @discardableResult
-    public func stop(within deadline: Duration = .seconds(3)) async throws -> FlushReport? {
+    public func stop(within deadline: Duration = .seconds(3)) async throws -> FlushSummary? {
         let logger = enterStopped()
         guard let logger else { return nil }
-        let flushed: Result<FlushReport, Error>
+        let flushed: Result<FlushSummary, Error>
         do {
             flushed = .success(try await logger.flush(within: deadline))
         } catch {
