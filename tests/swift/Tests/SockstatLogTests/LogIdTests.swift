@@ -31,4 +31,12 @@ final class LogIdTests: XCTestCase {
             guard case SockstatError.InvalidLogId = error else { return XCTFail("expected InvalidLogId, got \(error)") }
         }
     }
+
+    func testEveryCoreErrorsMessageIsItsText() {
+        let errors: [SockstatError] = [.ShutDown(message: "a"), .InvalidLogId(message: "b"),
+                                       .InvalidOption(message: "c"), .LogDirectory(message: "d"),
+                                       .InvalidLine(message: "e"), .Buffer(message: "f"),
+                                       .DeadlineExceeded(message: "g")]
+        XCTAssertEqual(errors.map(\.message), ["a", "b", "c", "d", "e", "f", "g"])
+    }
 }
