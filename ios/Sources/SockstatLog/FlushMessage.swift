@@ -31,11 +31,9 @@ public struct FlushSummary: Sendable, Equatable, Codable {
 
     /// The summary of a core flush report.
     public init(_ report: FlushReport) {
-        // `otherUploaderActive` is read by name so that this builds against
-        // bindings from before the cross-process upload claim too (then false).
         self.init(linesSent: report.linesSent, linesDropped: report.linesDropped,
                   linesStillBuffered: report.linesStillBuffered, complete: report.complete,
-                  otherUploaderActive: Mirror(reflecting: report).descendant("otherUploaderActive") as? Bool ?? false,
+                  otherUploaderActive: report.otherUploaderActive,
                   lastError: report.lastError)
     }
 }

@@ -46,13 +46,12 @@ extension SockstatError {
     /// The core's message, for example
     /// `log ID must be 64 hex characters, got 3`.
     public var message: String {
-        // Every case carries exactly its `message`; reading it by reflection
-        // keeps this true for cases the core adds later.
-        Mirror(reflecting: self).children.first.map { child in
-            (child.value as? String)
-                ?? Mirror(reflecting: child.value).children.first.flatMap { $0.value as? String }
-                ?? String(describing: child.value)
-        } ?? String(describing: self)
+        switch self {
+        case .ShutDown(let message), .InvalidLogId(let message), .InvalidOption(let message),
+             .LogDirectory(let message), .InvalidLine(let message), .Buffer(let message),
+             .DeadlineExceeded(let message), .WorkerThread(let message):
+            return message
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-// Hand-written glue (not generated). Needs LogUploader (the flush-only handle).
+// Hand-written glue (not generated).
 import Foundation
 
 extension LogUploader: Flushing {

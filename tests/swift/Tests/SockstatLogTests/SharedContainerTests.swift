@@ -1,5 +1,3 @@
-// Needs LogUploader (the flush-only handle); scripts/swift-tests leaves this
-// file out while the bindings have none.
 import Foundation
 import XCTest
 @testable import SockstatLog
