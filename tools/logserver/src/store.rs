@@ -22,6 +22,7 @@ use rusqlite::{params, Connection};
 use thiserror::Error;
 
 use crate::config::Storage;
+use crate::traffic::page::LogRow;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS entries (
@@ -110,6 +111,61 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Calls `f` with each entry of log `(collection, public_id)`, in arrival
+    /// order, without holding them all in memory.
+    pub fn for_each_entry(
+        &self,
+        collection: &str,
+        public_id: &str,
+        mut f: impl FnMut(&str),
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        let mut query = conn.prepare(
+            "SELECT entry FROM entries WHERE collection = ?1 AND public_id = ?2 ORDER BY id",
+        )?;
+        let mut rows = query.query(params![collection, public_id])?;
+        while let Some(row) = rows.next()? {
+            f(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
+        }
+        Ok(())
+    }
+
+    /// A summary of every log held (or of one, with `only`), by collection
+    /// and public ID. Damaged entries count as lines, not events.
+    pub fn logs(&self, only: Option<(&str, &str)>) -> Result<Vec<LogRow>, StoreError> {
+        let conn = self.lock();
+        let mut query = conn.prepare(
+            "SELECT collection, public_id, COUNT(*), SUM(LENGTH(entry)), SUM(is_event),
+                    MIN(CASE WHEN is_event THEN t END), MAX(CASE WHEN is_event THEN t + d END)
+             FROM (SELECT collection, public_id, entry,
+                          CASE WHEN json_valid(entry) THEN
+                              json_type(entry, '$.s') = 'object'
+                              AND json_type(entry, '$.t') = 'integer'
+                              AND json_type(entry, '$.d') = 'integer' ELSE 0 END AS is_event,
+                          CASE WHEN json_valid(entry) THEN json_extract(entry, '$.t') END AS t,
+                          CASE WHEN json_valid(entry) THEN json_extract(entry, '$.d') END AS d
+                   FROM entries WHERE ?1 IS NULL OR (collection = ?1 AND public_id = ?2))
+             GROUP BY collection, public_id ORDER BY collection, public_id",
+        )?;
+        let (collection, public_id) = only.unzip();
+        let rows = query.query_map(params![collection, public_id], |row| {
+            let count = |i| {
+                row.get::<_, Option<i64>>(i)
+                    .map(|n| n.unwrap_or(0).max(0) as u64)
+            };
+            Ok(LogRow {
+                collection: row.get(0)?,
+                public_id: row.get(1)?,
+                lines: count(2)?,
+                bytes: count(3)?,
+                events: count(4)?,
+                first_ms: row.get(5)?,
+                last_ms: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The number of entries stored, in all logs.
     pub fn count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
@@ -151,6 +207,43 @@ mod tests {
         );
         assert_eq!(store.entries("c", "none").unwrap(), Vec::<String>::new());
         assert_eq!(store.count().unwrap(), 5);
+    }
+
+    #[test]
+    fn the_summary_of_logs_counts_events_and_spans_them_despite_damaged_lines() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let lines = [
+            r#"{"logtail":{"client_time":"x"},"t":2000,"d":100,"s":{"8":[1,2]}}"#,
+            r#"{"t":1000,"d":50,"c":1,"s":{}}"#,
+            r#"{"text":"hi"}"#,
+            "not json",
+        ];
+        store.append("c", "p1", &strings(&lines)).unwrap();
+        store
+            .append("c", "p2", &strings(&[r#"{"text":"only text"}"#]))
+            .unwrap();
+        let expected_p1 = LogRow {
+            collection: "c".into(),
+            public_id: "p1".into(),
+            lines: 4,
+            events: 2,
+            bytes: lines.iter().map(|l| l.len() as u64).sum(),
+            first_ms: Some(1000),
+            last_ms: Some(2100),
+        };
+        let logs = store.logs(None).unwrap();
+        assert_eq!(logs.len(), 2);
+        assert_eq!(logs[0], expected_p1);
+        assert_eq!(
+            (logs[1].events, logs[1].first_ms, logs[1].last_ms),
+            (0, None, None)
+        );
+        assert_eq!(store.logs(Some(("c", "p1"))).unwrap(), vec![expected_p1]);
+        let mut seen = Vec::new();
+        store
+            .for_each_entry("c", "p1", |e| seen.push(e.to_owned()))
+            .unwrap();
+        assert_eq!(seen, strings(&lines));
     }
 
     #[test]
