@@ -297,7 +297,7 @@ impl App {
             let whole = summary
                 .first_ms
                 .zip(summary.last_ms)
-                .map(|(first, last)| Window::new(first, last.saturating_add(1)));
+                .map(|(first, last)| Window::new(first, last));
             let window = query.window(whole);
             let mut aggregator = Aggregator::new(window, query.buckets);
             store.for_each_entry(collection, &public_id, |entry| aggregator.add_line(entry))?;

@@ -24,6 +24,14 @@ const EXAMPLES: usize = 5;
 pub const BUCKETS_RANGE: (usize, usize) = (10, 2_000);
 /// Buckets when the caller does not say.
 pub const DEFAULT_BUCKETS: usize = 450;
+/// Bucket lengths, in milliseconds: round numbers, so bucket edges fall on
+/// round times, and never shorter than the 100 ms poll period (shorter
+/// buckets would alternate between full and empty). Past a day, whole days.
+const BUCKET_LENGTHS_MS: [i64; 23] = [
+    100, 200, 250, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 180_000,
+    300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000,
+    86_400_000,
+];
 
 /// A half-open time range `[from_ms, to_ms)` in Unix milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -72,7 +80,7 @@ impl Span {
     /// The window from the first event's start to the last one's end, or
     /// `None` without events.
     pub fn window(&self) -> Option<Window> {
-        Some(Window::new(self.first_ms?, self.last_ms?.saturating_add(1)))
+        Some(Window::new(self.first_ms?, self.last_ms?))
     }
 }
 
@@ -188,13 +196,16 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    /// An empty aggregation of `window` into about `buckets` buckets
-    /// (clamped to [`BUCKETS_RANGE`]; fewer if the window is shorter than
-    /// that many milliseconds).
+    /// An empty aggregation of `window` into at most `buckets` buckets
+    /// (clamped to [`BUCKETS_RANGE`]) of a round length of at least 100 ms.
     pub fn new(window: Window, buckets: usize) -> Aggregator {
         let buckets = buckets.clamp(BUCKETS_RANGE.0, BUCKETS_RANGE.1) as i64;
-        let bucket_ms = (window.len_ms() + buckets - 1) / buckets;
-        let bucket_ms = bucket_ms.max(1);
+        let shortest = (window.len_ms() + buckets - 1) / buckets;
+        const DAY_MS: i64 = 86_400_000;
+        let bucket_ms = BUCKET_LENGTHS_MS
+            .into_iter()
+            .find(|&length| length >= shortest)
+            .unwrap_or_else(|| (shortest + DAY_MS - 1) / DAY_MS * DAY_MS);
         let count = ((window.len_ms() + bucket_ms - 1) / bucket_ms) as usize;
         Aggregator {
             window,
@@ -463,7 +474,7 @@ mod tests {
             r#"{"t":3000,"d":100,"s":{"8":[1,1]}}"#,
         ];
         let t = aggregate(|| lines.iter().copied(), None, 450);
-        assert_eq!(t.window, Window::new(1000, 3101));
+        assert_eq!(t.window, Window::new(1000, 3100));
         assert_eq!(t.total_tx, 2);
         let empty = aggregate(|| [r#"{"text":"x"}"#].into_iter(), None, 450);
         assert_eq!(

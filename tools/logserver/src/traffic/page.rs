@@ -10,7 +10,7 @@ use super::svg;
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}\
 h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;margin:22px 0 8px}\
 code{font-size:12px;background:#eee;padding:1px 4px;border-radius:3px}\
-.facts{color:#555;margin:0 0 12px}.facts span{margin-right:18px}\
+.facts{color:#555;margin:0 0 12px}.facts span{margin-right:18px;white-space:nowrap;display:inline-block}\
 nav.zoom{margin:10px 0;display:flex;gap:8px;align-items:center;flex-wrap:wrap}\
 nav.zoom a{padding:4px 10px;border:1px solid #bbb;border-radius:4px;background:#fff;color:#224;text-decoration:none}\
 nav.zoom a:hover{background:#eef}.range{font-weight:600;margin-right:8px}\
