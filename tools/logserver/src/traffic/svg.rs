@@ -238,7 +238,7 @@ fn axis(out: &mut String, traffic: &Traffic, bottom: f64, x_of: &dyn Fn(i64) -> 
     let _ = write!(
         out,
         r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#777" font-size="10">UTC · bucket {}</text>"##,
-        LEFT - 10.0,
+        LEFT - 40.0,
         bottom + 18.0,
         format::duration(traffic.bucket_ms)
     );
