@@ -300,7 +300,9 @@ impl App {
                 .map(|(first, last)| Window::new(first, last));
             let window = query.window(whole);
             let mut aggregator = Aggregator::new(window, query.buckets);
-            store.for_each_entry(collection, &public_id, |entry| aggregator.add_line(entry))?;
+            store.for_each_entry(collection, &public_id, |entry, span| {
+                aggregator.add_stored_line(entry, span)
+            })?;
             let traffic = aggregator.finish();
             if as_json {
                 return Ok(Some(serde_json::to_string(&traffic).unwrap_or_default()));

@@ -8,9 +8,17 @@
 //!     collection  TEXT NOT NULL,
 //!     public_id   TEXT NOT NULL,                     -- 64 lowercase hex characters
 //!     entry       TEXT NOT NULL,                     -- the entry's JSON exactly as received
-//!     received_ms INTEGER NOT NULL                   -- Unix time in milliseconds
+//!     received_ms INTEGER NOT NULL,                  -- Unix time in milliseconds
+//!     is_event    INTEGER,                           -- 1: an event line, 0: another line
+//!     event_start INTEGER,                           -- an event's t (Unix ms)
+//!     event_end   INTEGER                            -- an event's t + d
 //! );
 //! ```
+//!
+//! The last three are derived from `entry` when it is stored, so the traffic
+//! view can list logs and skip events outside a window without parsing
+//! them. A database made before they existed gets them, filled in, when it
+//! is opened.
 //!
 //! Each upload is appended in one transaction, so it is stored whole or not at all.
 
@@ -22,6 +30,7 @@ use rusqlite::{params, Connection};
 use thiserror::Error;
 
 use crate::config::Storage;
+use crate::traffic::line::{self, Line};
 use crate::traffic::page::LogRow;
 
 const SCHEMA: &str = "
@@ -34,6 +43,9 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_by_log ON entries (collection, public_id, id);
 ";
+
+/// Columns added for the traffic view (see the module documentation).
+const EVENT_COLUMNS: [&str; 3] = ["is_event", "event_start", "event_end"];
 
 /// A storage failure.
 #[derive(Debug, Error)]
@@ -67,7 +79,8 @@ impl Store {
         let init = |conn: &Connection| {
             // Wait instead of failing if another process (e.g. sqlite3) holds a lock.
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
-            conn.execute_batch(SCHEMA)
+            conn.execute_batch(SCHEMA)?;
+            add_event_columns(conn)
         };
         let conn = opened.and_then(|conn| init(&conn).map(|()| conn));
         let conn = conn.map_err(|source| StoreError::Open { path, source })?;
@@ -91,10 +104,20 @@ impl Store {
         let tx = conn.transaction()?;
         {
             let mut insert = tx.prepare(
-                "INSERT INTO entries (collection, public_id, entry, received_ms) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO entries (collection, public_id, entry, received_ms, is_event, event_start, event_end)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for entry in entries {
-                insert.execute(params![collection, public_id, entry, received_ms])?;
+                let (is_event, start, end) = event_columns(entry);
+                insert.execute(params![
+                    collection,
+                    public_id,
+                    entry,
+                    received_ms,
+                    is_event,
+                    start,
+                    end
+                ])?;
             }
         }
         tx.commit()?;
@@ -112,20 +135,28 @@ impl Store {
     }
 
     /// Calls `f` with each entry of log `(collection, public_id)`, in arrival
-    /// order, without holding them all in memory.
+    /// order, and for events their `(t, t + d)`, without holding them all in
+    /// memory.
     pub fn for_each_entry(
         &self,
         collection: &str,
         public_id: &str,
-        mut f: impl FnMut(&str),
+        mut f: impl FnMut(&str, Option<(i64, i64)>),
     ) -> Result<(), StoreError> {
         let conn = self.lock();
         let mut query = conn.prepare(
-            "SELECT entry FROM entries WHERE collection = ?1 AND public_id = ?2 ORDER BY id",
+            "SELECT entry, event_start, event_end FROM entries
+             WHERE collection = ?1 AND public_id = ?2 ORDER BY id",
         )?;
         let mut rows = query.query(params![collection, public_id])?;
         while let Some(row) = rows.next()? {
-            f(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
+            let span = row
+                .get::<_, Option<i64>>(1)?
+                .zip(row.get::<_, Option<i64>>(2)?);
+            f(
+                row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?,
+                span,
+            );
         }
         Ok(())
     }
@@ -136,15 +167,8 @@ impl Store {
         let conn = self.lock();
         let mut query = conn.prepare(
             "SELECT collection, public_id, COUNT(*), SUM(LENGTH(entry)), SUM(is_event),
-                    MIN(CASE WHEN is_event THEN t END), MAX(CASE WHEN is_event THEN t + d END)
-             FROM (SELECT collection, public_id, entry,
-                          CASE WHEN json_valid(entry) THEN
-                              json_type(entry, '$.s') = 'object'
-                              AND json_type(entry, '$.t') = 'integer'
-                              AND json_type(entry, '$.d') = 'integer' ELSE 0 END AS is_event,
-                          CASE WHEN json_valid(entry) THEN json_extract(entry, '$.t') END AS t,
-                          CASE WHEN json_valid(entry) THEN json_extract(entry, '$.d') END AS d
-                   FROM entries WHERE ?1 IS NULL OR (collection = ?1 AND public_id = ?2))
+                    MIN(event_start), MAX(event_end)
+             FROM entries WHERE ?1 IS NULL OR (collection = ?1 AND public_id = ?2)
              GROUP BY collection, public_id ORDER BY collection, public_id",
         )?;
         let (collection, public_id) = only.unzip();
@@ -178,6 +202,46 @@ impl Store {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// `(is_event, t, t + d)` of one entry.
+fn event_columns(entry: &str) -> (bool, Option<i64>, Option<i64>) {
+    match line::parse(entry) {
+        Line::Event(event) => (true, Some(event.t), Some(event.end())),
+        _ => (false, None, None),
+    }
+}
+
+/// Adds the traffic view's columns to a database made without them, and
+/// fills them in.
+fn add_event_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let mut columns = conn.prepare("SELECT name FROM pragma_table_info('entries')")?;
+    let names: Vec<String> = columns
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if EVENT_COLUMNS.iter().all(|c| names.iter().any(|n| n == c)) {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    for column in EVENT_COLUMNS {
+        tx.execute(
+            &format!("ALTER TABLE entries ADD COLUMN {column} INTEGER"),
+            [],
+        )?;
+    }
+    {
+        let mut rows = tx.prepare("SELECT id, entry FROM entries")?;
+        let mut update = tx.prepare(
+            "UPDATE entries SET is_event = ?2, event_start = ?3, event_end = ?4 WHERE id = ?1",
+        )?;
+        let mut rows = rows.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let (is_event, start, end) = event_columns(row.get_ref(1)?.as_str()?);
+            update.execute(params![id, is_event, start, end])?;
+        }
+    }
+    tx.commit()
 }
 
 #[cfg(test)]
@@ -241,9 +305,33 @@ mod tests {
         assert_eq!(store.logs(Some(("c", "p1"))).unwrap(), vec![expected_p1]);
         let mut seen = Vec::new();
         store
-            .for_each_entry("c", "p1", |e| seen.push(e.to_owned()))
+            .for_each_entry("c", "p1", |e, span| seen.push((e.to_owned(), span)))
             .unwrap();
-        assert_eq!(seen, strings(&lines));
+        let spans: Vec<_> = seen.iter().map(|(_, span)| *span).collect();
+        assert_eq!(spans, [Some((2000, 2100)), Some((1000, 1050)), None, None]);
+        let texts: Vec<String> = seen.into_iter().map(|(e, _)| e).collect();
+        assert_eq!(texts, strings(&lines));
+    }
+
+    #[test]
+    fn a_database_from_before_the_event_columns_gets_them_filled_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO entries (collection, public_id, entry, received_ms) VALUES ('c', 'p', ?1, 0)",
+                [r#"{"t":10,"d":5,"s":{"1":[1,1]}}"#],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&Storage::Sqlite(path)).unwrap();
+        let logs = store.logs(None).unwrap();
+        assert_eq!(
+            (logs[0].events, logs[0].first_ms, logs[0].last_ms),
+            (1, Some(10), Some(15))
+        );
     }
 
     #[test]

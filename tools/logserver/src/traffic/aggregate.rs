@@ -242,19 +242,44 @@ impl Aggregator {
         }
     }
 
-    /// Takes in one event.
-    pub fn add_event(&mut self, event: &Event) {
-        let issues = &mut self.issues;
-        issues.events += 1;
-        let end = event.end();
-        if let Some((previous_start, previous_end)) = self.previous {
-            if event.t < previous_start {
-                issues.out_of_order += 1;
-            } else if event.t + ORDER_TOLERANCE_MS < previous_end {
-                issues.overlapping += 1;
+    /// Takes in one stored line whose event interval `(t, t + d)` is known
+    /// already (the log server stores it beside the line): an event outside
+    /// the window is counted without being parsed.
+    pub fn add_stored_line(&mut self, text: &str, span: Option<(i64, i64)>) {
+        if let Some((t, end)) = span {
+            let (_, middle) = drawn_interval(t, end);
+            if !self.contains(middle) {
+                self.issues.lines += 1;
+                self.issues.events += 1;
+                self.check_order(t, end);
+                self.issues.events_outside_window += 1;
+                return;
             }
         }
-        self.previous = Some((event.t, end));
+        self.add_line(text);
+    }
+
+    fn contains(&self, at: i64) -> bool {
+        at >= self.window.from_ms && at < self.window.to_ms
+    }
+
+    fn check_order(&mut self, t: i64, end: i64) {
+        if let Some((previous_start, previous_end)) = self.previous {
+            if t < previous_start {
+                self.issues.out_of_order += 1;
+            } else if t + ORDER_TOLERANCE_MS < previous_end {
+                self.issues.overlapping += 1;
+            }
+        }
+        self.previous = Some((t, end));
+    }
+
+    /// Takes in one event.
+    pub fn add_event(&mut self, event: &Event) {
+        self.issues.events += 1;
+        let end = event.end();
+        self.check_order(event.t, end);
+        let issues = &mut self.issues;
         for key in &event.unknown_labels {
             issues.unknown_label_keys += 1;
             if issues.unknown_label_examples.len() < EXAMPLES
@@ -263,15 +288,12 @@ impl Aggregator {
                 issues.unknown_label_examples.push(key.clone());
             }
         }
-        let start = if event.d > LONG_INTERVAL_MS {
+        if event.d > LONG_INTERVAL_MS {
             issues.long_intervals += 1;
-            end - POLL_MS
-        } else {
-            event.t
-        };
-        let middle = start + (end - start) / 2;
+        }
+        let (start, middle) = drawn_interval(event.t, end);
         let window = self.window;
-        if middle < window.from_ms || middle >= window.to_ms {
+        if !self.contains(middle) {
             self.issues.events_outside_window += 1;
             return;
         }
@@ -360,6 +382,18 @@ impl Aggregator {
             issues: self.issues,
         }
     }
+}
+
+/// The part of an event's interval `[t, end]` that is drawn, and its
+/// middle, where its bytes go: all of it, or for a long interval only its
+/// last poll period.
+fn drawn_interval(t: i64, end: i64) -> (i64, i64) {
+    let start = if end - t > LONG_INTERVAL_MS {
+        end - POLL_MS
+    } else {
+        t
+    };
+    (start, start + (end - start) / 2)
 }
 
 /// Aggregates `lines` over `window`, or over the whole log if `None` (then

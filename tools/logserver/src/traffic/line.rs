@@ -91,6 +91,72 @@ impl<'de> Deserialize<'de> for Counts {
 
 /// Classifies one line.
 pub fn parse(text: &str) -> Line {
+    if let Some(event) = parse_canonical(text) {
+        return Line::Event(event);
+    }
+    parse_any(text)
+}
+
+/// The fast path for lines exactly as the library writes them (and the server
+/// stores them): `{["logtail":{"client_time":"…"},]"t":N,"d":N,["c":1,]"s":{"L":[tx,rx],…}}`.
+/// `None` for anything else, which then goes through the general parser.
+fn parse_canonical(text: &str) -> Option<Event> {
+    let mut rest = text.strip_prefix('{')?;
+    if let Some(after) = rest.strip_prefix(r#""logtail":{"client_time":""#) {
+        let end = after.find('"')?;
+        if after[..end].contains('\\') {
+            return None;
+        }
+        rest = after[end..].strip_prefix("\"},")?;
+    }
+    let (t, rest) = integer(rest.strip_prefix(r#""t":"#)?)?;
+    let (d, rest) = integer(rest.strip_prefix(r#","d":"#)?)?;
+    let (cellular, rest) = match rest.strip_prefix(r#","c":1"#) {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    let mut rest = rest.strip_prefix(r#","s":{"#)?;
+    let mut bytes = Vec::with_capacity(16);
+    if let Some(end) = rest.strip_prefix("}}") {
+        rest = end;
+    } else {
+        loop {
+            let (label, after) = integer(rest.strip_prefix('"')?)?;
+            let label = u8::try_from(label).ok()?;
+            let (tx, after) = integer(after.strip_prefix(r#"":["#)?)?;
+            let (rx, after) = integer(after.strip_prefix(',')?)?;
+            bytes.push((label, u64::try_from(tx).ok()?, u64::try_from(rx).ok()?));
+            let after = after.strip_prefix(']')?;
+            if let Some(end) = after.strip_prefix("}}") {
+                rest = end;
+                break;
+            }
+            rest = after.strip_prefix(',')?;
+        }
+    }
+    (rest.is_empty() && d >= 0).then_some(Event {
+        t,
+        d,
+        cellular,
+        bytes,
+        unknown_labels: Vec::new(),
+    })
+}
+
+/// A decimal integer without leading zeros (JSON's form) and what follows it.
+fn integer(text: &str) -> Option<(i64, &str)> {
+    let negative = text.starts_with('-');
+    let digits = &text[usize::from(negative)..];
+    let len = digits.bytes().take_while(u8::is_ascii_digit).count();
+    if len == 0 || len > 18 || (len > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    let value: i64 = digits[..len].parse().ok()?;
+    Some((if negative { -value } else { value }, &digits[len..]))
+}
+
+/// The general path: any JSON object.
+fn parse_any(text: &str) -> Line {
     let members: Members = match serde_json::from_str(text) {
         Ok(members) => members,
         Err(error) => return Line::Damaged(format!("not a JSON object: {error}")),
@@ -147,6 +213,28 @@ mod tests {
                 unknown_labels: vec![],
             })
         );
+    }
+
+    #[test]
+    fn the_fast_path_reads_exactly_what_the_general_parser_reads() {
+        let lines = [
+            r#"{"logtail":{"client_time":"2026-01-01T00:00:00.1Z"},"t":1700000000000,"d":100,"c":1,"s":{"10":[1,2],"2":[0,20]}}"#,
+            r#"{"t":-5,"d":0,"s":{"11":[18446744073709551615,0]}}"#,
+            r#"{"t":5,"d":7,"s":{}}"#,
+            r#"{"t":5,"d":7,"s":{"256":[1,1]}}"#,
+            r#"{"t":5,"d":7,"s":{"07":[1,1]}}"#,
+            r#"{"t":05,"d":7,"s":{"7":[1,1]}}"#,
+            r#"{"t":5,"d":7,"s":{"7":[1,1]}} "#,
+            r#"{"t":5,"d":-7,"s":{"7":[1,1]}}"#,
+            r#"{"logtail":{"client_time":"a"b"},"t":5,"d":7,"s":{"7":[1,1]}}"#,
+        ];
+        for line in lines {
+            if let Some(fast) = parse_canonical(line) {
+                assert_eq!(Line::Event(fast), parse_any(line), "{line}");
+            }
+        }
+        assert!(parse_canonical(lines[0]).is_some() && parse_canonical(lines[2]).is_some());
+        assert!(parse_canonical(lines[3]).is_none() && parse_canonical(lines[4]).is_none());
     }
 
     #[test]
