@@ -25,7 +25,7 @@ use crate::ingest::{self, Rejection, Upload};
 use crate::logid::{Collection, PrivateId, PublicId};
 use crate::stats::Counters;
 use crate::store::{Store, StoreError};
-use crate::traffic::aggregate::{BUCKETS_RANGE, DEFAULT_BUCKETS};
+use crate::traffic::aggregate::{BUCKETS_RANGE, DEFAULT_BUCKETS, LONG_INTERVAL_MS};
 use crate::traffic::page::{self, Page};
 use crate::traffic::{format, Aggregator, Window};
 
@@ -300,9 +300,16 @@ impl App {
                 .map(|(first, last)| Window::new(first, last));
             let window = query.window(whole);
             let mut aggregator = Aggregator::new(window, query.buckets);
-            store.for_each_entry(collection, &public_id, |entry, span| {
+            // Bytes go where an event's middle is (the aggregator's rule), at most
+            // LONG_INTERVAL_MS / 2 before its end, or its last poll for longer ones.
+            let ends = (window != whole.unwrap_or(window)).then_some((
+                window.from_ms,
+                window.to_ms.saturating_add(LONG_INTERVAL_MS),
+            ));
+            store.for_each_entry(collection, &public_id, ends, |entry, span| {
                 aggregator.add_stored_line(entry, span)
             })?;
+            aggregator.add_unread(summary.lines, summary.events);
             let traffic = aggregator.finish();
             if as_json {
                 return Ok(Some(serde_json::to_string(&traffic).unwrap_or_default()));

@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_by_log ON entries (collection, public_id, id);
 ";
 
+/// Index for reading one window of a log (made after the event columns exist).
+const EVENT_INDEX: &str = "CREATE INDEX IF NOT EXISTS entries_by_event_end
+    ON entries (collection, public_id, is_event, event_end);";
+
 /// Columns added for the traffic view (see the module documentation).
 const EVENT_COLUMNS: [&str; 3] = ["is_event", "event_start", "event_end"];
 
@@ -80,7 +84,8 @@ impl Store {
             // Wait instead of failing if another process (e.g. sqlite3) holds a lock.
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
             conn.execute_batch(SCHEMA)?;
-            add_event_columns(conn)
+            add_event_columns(conn)?;
+            conn.execute_batch(EVENT_INDEX)
         };
         let conn = opened.and_then(|conn| init(&conn).map(|()| conn));
         let conn = conn.map_err(|source| StoreError::Open { path, source })?;
@@ -136,19 +141,25 @@ impl Store {
 
     /// Calls `f` with each entry of log `(collection, public_id)`, in arrival
     /// order, and for events their `(t, t + d)`, without holding them all in
-    /// memory.
+    /// memory. With `ends = Some((from, to))`, only the events that end in
+    /// `[from, to)` (found through an index) and every line that is not an
+    /// event.
     pub fn for_each_entry(
         &self,
         collection: &str,
         public_id: &str,
+        ends: Option<(i64, i64)>,
         mut f: impl FnMut(&str, Option<(i64, i64)>),
     ) -> Result<(), StoreError> {
         let conn = self.lock();
         let mut query = conn.prepare(
             "SELECT entry, event_start, event_end FROM entries
-             WHERE collection = ?1 AND public_id = ?2 ORDER BY id",
+             WHERE collection = ?1 AND public_id = ?2
+               AND (?3 IS NULL OR is_event = 0 OR (is_event = 1 AND event_end >= ?3 AND event_end < ?4))
+             ORDER BY id",
         )?;
-        let mut rows = query.query(params![collection, public_id])?;
+        let (from, to) = ends.unzip();
+        let mut rows = query.query(params![collection, public_id, from, to])?;
         while let Some(row) = rows.next()? {
             let span = row
                 .get::<_, Option<i64>>(1)?
@@ -305,12 +316,19 @@ mod tests {
         assert_eq!(store.logs(Some(("c", "p1"))).unwrap(), vec![expected_p1]);
         let mut seen = Vec::new();
         store
-            .for_each_entry("c", "p1", |e, span| seen.push((e.to_owned(), span)))
+            .for_each_entry("c", "p1", None, |e, span| seen.push((e.to_owned(), span)))
             .unwrap();
         let spans: Vec<_> = seen.iter().map(|(_, span)| *span).collect();
         assert_eq!(spans, [Some((2000, 2100)), Some((1000, 1050)), None, None]);
         let texts: Vec<String> = seen.into_iter().map(|(e, _)| e).collect();
         assert_eq!(texts, strings(&lines));
+        let mut in_window = Vec::new();
+        store
+            .for_each_entry("c", "p1", Some((2000, 2101)), |e, _| {
+                in_window.push(e.to_owned())
+            })
+            .unwrap();
+        assert_eq!(in_window, strings(&[lines[0], lines[2], lines[3]]));
     }
 
     #[test]

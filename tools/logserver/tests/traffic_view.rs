@@ -129,6 +129,24 @@ fn the_page_draws_one_lane_per_label_shades_cellular_and_zooms_by_query() {
     );
     assert_eq!(zoomed.body.matches(r#"<rect class="cellular""#).count(), 0);
     assert!(zoomed.body.contains("zoom in</a>"));
+    assert!(
+        zoomed
+            .body
+            .contains("43 lines: 42 events (10 in this range), 1 other lines"),
+        "the events outside the window are counted, though not read: {}",
+        zoomed.body
+    );
+    let empty = get(
+        server.addr(),
+        &format!("{}?from=1600000000000&to=1600000001000", page_path()),
+    );
+    assert!(
+        empty
+            .body
+            .contains("No events in this range; the log&#39;s 42 events lie elsewhere"),
+        "{}",
+        empty.body
+    );
 }
 
 #[test]

@@ -67,8 +67,8 @@ pub struct Span {
 impl Span {
     /// Takes one line into account (lines that are not events are ignored).
     pub fn add_line(&mut self, text: &str) {
-        if let Line::Event(event) = line::parse(text) {
-            self.add(event.t, event.end());
+        if let Some((start, end)) = line::interval(text) {
+            self.add(start, end);
         }
     }
 
@@ -257,6 +257,15 @@ impl Aggregator {
             }
         }
         self.add_line(text);
+    }
+
+    /// Counts the lines and events of a log that were never read because
+    /// they lie outside the window (`lines` and `events` are the log's totals).
+    pub fn add_unread(&mut self, lines: u64, events: u64) {
+        let unread_events = events.saturating_sub(self.issues.events);
+        self.issues.events_outside_window += unread_events;
+        self.issues.events += unread_events;
+        self.issues.lines = self.issues.lines.max(lines);
     }
 
     fn contains(&self, at: i64) -> bool {

@@ -97,6 +97,28 @@ pub fn parse(text: &str) -> Line {
     parse_any(text)
 }
 
+/// An event line's interval `(t, t + d)`, or `None` for any other line. For
+/// lines as the library writes them only `t` and `d` are read, so an event
+/// whose counters are damaged still has an interval here (use it for where
+/// events lie, [`parse`] for what they hold).
+pub fn interval(text: &str) -> Option<(i64, i64)> {
+    let canonical = (|| {
+        let mut rest = text.strip_prefix('{')?;
+        if let Some(after) = rest.strip_prefix(r#""logtail":{"client_time":""#) {
+            let end = after.find('"')?;
+            rest = after[end..].strip_prefix("\"},")?;
+        }
+        let (t, rest) = integer(rest.strip_prefix(r#""t":"#)?)?;
+        let (d, rest) = integer(rest.strip_prefix(r#","d":"#)?)?;
+        let rest = rest.strip_prefix(r#","c":1"#).unwrap_or(rest);
+        (d >= 0 && rest.starts_with(r#","s":{"#)).then_some((t, t + d))
+    })();
+    canonical.or_else(|| match parse(text) {
+        Line::Event(event) => Some((event.t, event.end())),
+        _ => None,
+    })
+}
+
 /// The fast path for lines exactly as the library writes them (and the server
 /// stores them): `{["logtail":{"client_time":"…"},]"t":N,"d":N,["c":1,]"s":{"L":[tx,rx],…}}`.
 /// `None` for anything else, which then goes through the general parser.
