@@ -152,20 +152,27 @@ impl Store {
         mut f: impl FnMut(&str, Option<(i64, i64)>),
     ) -> Result<(), StoreError> {
         let conn = self.lock();
-        let mut query = conn.prepare(
-            "SELECT entry, event_start, event_end FROM entries
-             WHERE collection = ?1 AND public_id = ?2
-               AND (?3 IS NULL OR is_event = 0 OR (is_event = 1 AND event_end >= ?3 AND event_end < ?4))
-             ORDER BY id",
-        )?;
+        let mut query = conn.prepare(if ends.is_some() {
+            // Two index range scans: the events ending in the window, every other line.
+            "SELECT id, entry, event_start, event_end FROM entries INDEXED BY entries_by_event_end
+                 WHERE collection = ?1 AND public_id = ?2 AND is_event = 1
+                   AND event_end >= ?3 AND event_end < ?4
+             UNION ALL
+             SELECT id, entry, event_start, event_end FROM entries INDEXED BY entries_by_event_end
+                 WHERE collection = ?1 AND public_id = ?2 AND is_event = 0
+             ORDER BY id"
+        } else {
+            "SELECT id, entry, event_start, event_end FROM entries
+             WHERE collection = ?1 AND public_id = ?2 AND ?3 IS NULL AND ?4 IS NULL ORDER BY id"
+        })?;
         let (from, to) = ends.unzip();
         let mut rows = query.query(params![collection, public_id, from, to])?;
         while let Some(row) = rows.next()? {
             let span = row
-                .get::<_, Option<i64>>(1)?
-                .zip(row.get::<_, Option<i64>>(2)?);
+                .get::<_, Option<i64>>(2)?
+                .zip(row.get::<_, Option<i64>>(3)?);
             f(
-                row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?,
+                row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
                 span,
             );
         }
