@@ -19,7 +19,7 @@ table{border-collapse:collapse;background:#fff}th,td{padding:4px 12px;border-bot
 th{background:#f0f0f0}td.name,th.name{text-align:left}tr.total td{font-weight:600;border-top:2px solid #bbb}\
 .notice{background:#fff6e0;border:1px solid #f0c36d;border-radius:4px;padding:8px 12px;margin:10px 0}\
 .issues li{margin:2px 0}form{display:inline-flex;gap:6px;align-items:center;margin-left:12px}\
-form input{width:130px}";
+form input{width:130px}table.logs td{white-space:nowrap}";
 
 /// What a log page shows besides the aggregates.
 #[derive(Debug)]
@@ -273,11 +273,12 @@ pub fn index_page(logs: &[LogRow], usage: &str) -> String {
             let time = |t: Option<i64>| t.map_or("-".to_owned(), format::time);
             let _ = write!(
                 out,
-                r#"<tr><td class=name>{}</td><td class=name><a href="/logs/{}/{}"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                r#"<tr><td class=name>{}</td><td class=name><a href="/logs/{}/{}" title="{}"><code>{}…</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
                 escape(&log.collection),
                 escape(&log.collection),
                 escape(&log.public_id),
                 escape(&log.public_id),
+                escape(log.public_id.get(..16).unwrap_or(&log.public_id)),
                 time(log.first_ms),
                 time(log.last_ms),
                 log.events,
