@@ -4,9 +4,15 @@
 //! synthetic counter source with traffic on several labels (a switch to
 //! cellular and back, the logger's own uploads on label 11), enables logging,
 //! goes "to the background" (flush) halfway and at the end, shuts down, and
-//! prints a summary, checking that the server holds every event exactly.
+//! prints a summary, checking that the server holds every event exactly, and
+//! ends with the URL of the session's traffic view on the server. It exits 0
+//! only if the server holds every line.
 //!
-//! `cargo run -p sockstatlog-demo -- [--seconds N] [--server URL]`
+//! Every line is also appended to a second buffer directory that is never
+//! uploaded (`--buffer-copy`), standing in for a buffer copied off a phone:
+//! `sockstatlog-report` reads it.
+//!
+//! `cargo run -p sockstatlog-demo -- [--seconds N] [--server URL] [--keep-serving] [--buffer-copy DIR]`
 
 mod recording;
 mod vpn;
@@ -16,6 +22,7 @@ use sockstatlog::upload::{LogtailUploader, UploaderConfig};
 use sockstatlog::{FileBuffer, FileBufferOptions, Logger, Options, PublicId};
 use sockstatlog_logserver::{Config, RunningServer, Server};
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +34,8 @@ const COLLECTION: &str = "sockstats.log.tailscale.io";
 struct Args {
     seconds: f64,
     server: Option<String>,
+    keep_serving: bool,
+    buffer_copy: PathBuf,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +43,8 @@ fn parse_args() -> Result<Args, String> {
     let mut parsed = Args {
         seconds: 4.0,
         server: None,
+        keep_serving: false,
+        buffer_copy: std::env::temp_dir().join("sockstatlog-demo-buffer"),
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -49,10 +60,19 @@ fn parse_args() -> Result<Args, String> {
             "--server" => {
                 parsed.server = Some(args.next().ok_or("--server needs a URL")?);
             }
+            "--keep-serving" => parsed.keep_serving = true,
+            "--buffer-copy" => {
+                parsed.buffer_copy = args.next().ok_or("--buffer-copy needs a directory")?.into();
+            }
             "--help" | "-h" => {
                 println!(
-                    "usage: sockstatlog-demo [--seconds N] [--server URL]\n\
-                     Without --server, a log server is started on 127.0.0.1 for the run."
+                    "usage: sockstatlog-demo [--seconds N] [--server URL] [--keep-serving] [--buffer-copy DIR]\n\
+                     Without --server, a log server is started on 127.0.0.1 for the run;\n\
+                     --keep-serving keeps it running after the summary (until Ctrl-C) so the\n\
+                     traffic view can be opened. --buffer-copy DIR (default: $TMPDIR/sockstatlog-demo-buffer,\n\
+                     replaced on each run) receives every line too and is never uploaded:\n\
+                     a stand-in for a buffer copied off a phone, for sockstatlog-report.\n\
+                     Exits 0 only if the server holds every line."
                 );
                 std::process::exit(0);
             }
@@ -175,10 +195,13 @@ fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     };
     let dir = std::env::temp_dir().join(format!("sockstatlog-demo-{}", std::process::id()));
     let node: PublicId = NODE.parse()?;
-    let buffer = Arc::new(RecordingBuffer::new(FileBuffer::open(
-        &dir,
-        FileBufferOptions::default(),
-    )?));
+    // A fresh copy each run; a missing one is fine.
+    let _ = std::fs::remove_dir_all(&args.buffer_copy);
+    let copy = FileBuffer::open(&args.buffer_copy, FileBufferOptions::default())?;
+    let buffer = Arc::new(RecordingBuffer::new(
+        FileBuffer::open(&dir, FileBufferOptions::default())?,
+        copy,
+    ));
     let mut upload = UploaderConfig::with_default_transport(node.sockstat_private_id());
     upload.base_url = base_url.clone();
     upload.collection = COLLECTION.to_string();
@@ -286,8 +309,30 @@ fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
         }
         Err(e) => {
             println!("server holds every line exactly: cannot tell ({e})");
-            true
+            false
         }
     };
+    println!();
+    println!(
+        "the session's lines as a phone's buffer directory: {}",
+        args.buffer_copy.display()
+    );
+    println!(
+        "  report: cargo run -p sockstatlog-report -- {} --out report.html",
+        args.buffer_copy.display()
+    );
+    let page = format!("{base_url}/logs/{COLLECTION}/{log_id}");
+    match (&local, args.keep_serving) {
+        (Some(_), false) => {
+            println!("(the demo's server stops now; run with --keep-serving to open the page)")
+        }
+        (Some(_), true) => println!("the server keeps running until interrupted (Ctrl-C)"),
+        (None, _) => {}
+    }
+    println!("traffic view of this session: {page}");
+    let _ = std::io::stdout().flush();
+    if let (Some(server), true) = (local, args.keep_serving) {
+        server.wait();
+    }
     Ok(ok && last.complete)
 }

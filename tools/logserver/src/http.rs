@@ -5,7 +5,9 @@
 //! | `POST /c/{collection}/{private_id}`  | 200 empty when stored; 4xx + plain-text reason |
 //! | `GET /c/{collection}/{public_id}`    | 200 JSON array of the entries, in order        |
 //! | `GET /stats`                         | 200 JSON object of counters ([`crate::Stats`]) |
-//! | `GET /`                              | 200 plain-text summary of the above            |
+//! | `GET /`                              | 200 HTML index of the logs held, and the above |
+//! | `GET /logs/{collection}/{public_id}` | 200 HTML traffic view (`?from=&to=&buckets=`)  |
+//! | `GET /api/logs/{collection}/{public_id}` | 200 JSON of the same aggregates            |
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -22,7 +24,10 @@ use crate::faults::{Fault, FaultPlan};
 use crate::ingest::{self, Rejection, Upload};
 use crate::logid::{Collection, PrivateId, PublicId};
 use crate::stats::Counters;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::traffic::aggregate::{BUCKETS_RANGE, DEFAULT_BUCKETS, LONG_INTERVAL_MS};
+use crate::traffic::page::{self, Page};
+use crate::traffic::{format, Aggregator, Window};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -86,10 +91,19 @@ impl App {
         let is_get = request.method() == Method::GET;
         if path == "/" {
             return Ok(if is_get {
-                text(StatusCode::OK, USAGE)
+                self.index().await
             } else {
                 method_not_allowed("GET")
             });
+        }
+        for (prefix, as_json) in [("/logs/", false), ("/api/logs/", true)] {
+            if let Some(rest) = path.strip_prefix(prefix) {
+                if !is_get {
+                    return Ok(method_not_allowed("GET"));
+                }
+                let query = request.uri().query().unwrap_or("").to_owned();
+                return Ok(self.view(&path, rest, &query, as_json).await);
+            }
         }
         if path == "/stats" {
             return Ok(if is_get {
@@ -236,6 +250,181 @@ impl App {
     }
 }
 
+impl App {
+    /// `GET /`: the logs held, as HTML.
+    async fn index(&self) -> Reply {
+        let store = Arc::clone(&self.store);
+        match tokio::task::spawn_blocking(move || store.logs(None)).await {
+            Ok(Ok(logs)) => html(page::index_page(&logs, USAGE)),
+            Ok(Err(error)) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("reading the list of logs failed: {error}"),
+            ),
+            Err(error) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("reading the list of logs failed: {error}"),
+            ),
+        }
+    }
+
+    /// `GET /logs/{collection}/{public_id}` (HTML) or `/api/logs/...` (JSON).
+    async fn view(&self, path: &str, rest: &str, query: &str, as_json: bool) -> Reply {
+        let parsed = rest
+            .split_once('/')
+            .filter(|(_, id)| !id.contains('/'))
+            .ok_or(Rejection::BadQuery(
+                "expected /logs/{collection}/{public_id}".to_owned(),
+            ))
+            .and_then(|(collection, id)| {
+                Ok((
+                    Collection::parse(collection)?,
+                    PublicId::from_hex(id)?,
+                    ViewQuery::parse(query)?,
+                ))
+            });
+        let (collection, public_id, query) = match parsed {
+            Ok(parsed) => parsed,
+            Err(rejection) => return rejected(&rejection),
+        };
+        let store = Arc::clone(&self.store);
+        let path = path.to_owned();
+        let built = tokio::task::spawn_blocking(move || {
+            let (collection, public_id) = (collection.as_str(), public_id.to_hex());
+            let summary = store.logs(Some((collection, &public_id)))?;
+            let Some(summary) = summary.into_iter().next() else {
+                return Ok(None);
+            };
+            let whole = summary
+                .first_ms
+                .zip(summary.last_ms)
+                .map(|(first, last)| Window::new(first, last));
+            let window = query.window(whole);
+            let mut aggregator = Aggregator::new(window, query.buckets);
+            // Bytes go where an event's middle is (the aggregator's rule), at most
+            // LONG_INTERVAL_MS / 2 before its end, or its last poll for longer ones.
+            let ends = (window != whole.unwrap_or(window)).then_some((
+                window.from_ms,
+                window.to_ms.saturating_add(LONG_INTERVAL_MS),
+            ));
+            store.for_each_entry(collection, &public_id, ends, |entry, span| {
+                aggregator.add_stored_line(entry, span)
+            })?;
+            aggregator.add_unread(summary.lines, summary.events);
+            let traffic = aggregator.finish();
+            if as_json {
+                return Ok(Some(serde_json::to_string(&traffic).unwrap_or_default()));
+            }
+            let heading = format!("Traffic of log {}…", &public_id[..16]);
+            let json_path = path.replacen("/logs/", "/api/logs/", 1);
+            let time = |t: Option<i64>| t.map_or("-".to_owned(), format::time);
+            let page = Page {
+                heading: &heading,
+                facts: vec![
+                    ("collection", collection.to_owned()),
+                    ("public log ID", public_id.clone()),
+                    ("events", summary.events.to_string()),
+                    ("first event", time(summary.first_ms)),
+                    ("last event", time(summary.last_ms)),
+                ],
+                traffic: &traffic,
+                whole,
+                path: Some(&path),
+                json_path: Some(&json_path),
+            };
+            Ok::<_, StoreError>(Some(page::log_page(&page)))
+        })
+        .await;
+        match built {
+            Ok(Ok(Some(body))) if as_json => json(body),
+            Ok(Ok(Some(body))) => html(body),
+            Ok(Ok(None)) => text(
+                StatusCode::NOT_FOUND,
+                "this server holds no log with that collection and public ID; / lists the logs it holds",
+            ),
+            Ok(Err(error)) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("reading the log failed: {error}"),
+            ),
+            Err(error) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("reading the log failed: {error}"),
+            ),
+        }
+    }
+}
+
+/// The query of a traffic view: `from` and `to` (Unix ms), `buckets`.
+#[derive(Debug, PartialEq, Eq)]
+struct ViewQuery {
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    buckets: usize,
+}
+
+impl ViewQuery {
+    fn parse(query: &str) -> Result<ViewQuery, Rejection> {
+        let mut parsed = ViewQuery {
+            from_ms: None,
+            to_ms: None,
+            buckets: DEFAULT_BUCKETS,
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let number = |what: &str| {
+                value.parse::<i64>().map_err(|_| {
+                    Rejection::BadQuery(format!(
+                        "{name}={value:?}: {what} must be an integer (Unix milliseconds for from/to)"
+                    ))
+                })
+            };
+            match name {
+                "from" if !value.is_empty() => parsed.from_ms = Some(number("from")?),
+                "to" if !value.is_empty() => parsed.to_ms = Some(number("to")?),
+                "buckets" => {
+                    let n = number("buckets")?;
+                    let (low, high) = BUCKETS_RANGE;
+                    if n < low as i64 || n > high as i64 {
+                        return Err(Rejection::BadQuery(format!(
+                            "buckets={n}: must be between {low} and {high}"
+                        )));
+                    }
+                    parsed.buckets = n as usize;
+                }
+                "from" | "to" => {}
+                other => {
+                    return Err(Rejection::BadQuery(format!(
+                        "unknown query parameter {other:?}; use from, to (Unix ms) and buckets"
+                    )))
+                }
+            }
+        }
+        if let (Some(from), Some(to)) = (parsed.from_ms, parsed.to_ms) {
+            if to <= from {
+                return Err(Rejection::BadQuery(format!(
+                    "to ({to}) must be after from ({from})"
+                )));
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// The window asked for; missing ends come from the whole log's span
+    /// (or from the other end, one hour apart, for a log without events).
+    fn window(&self, whole: Option<Window>) -> Window {
+        const HOUR_MS: i64 = 3_600_000;
+        let whole = whole.unwrap_or_else(|| match (self.from_ms, self.to_ms) {
+            (Some(from), _) => Window::new(from, from.saturating_add(HOUR_MS)),
+            (None, Some(to)) => Window::new(to.saturating_sub(HOUR_MS), to),
+            (None, None) => Window::new(0, HOUR_MS),
+        });
+        let from = self.from_ms.unwrap_or(whole.from_ms);
+        let to = self
+            .to_ms
+            .unwrap_or(whole.to_ms.max(from.saturating_add(1)));
+        Window::new(from, to)
+    }
+}
+
 /// Reads the whole body, refusing more than `limit` bytes.
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Rejection> {
     match Limited::new(body, limit).collect().await {
@@ -250,9 +439,11 @@ async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Rejection> {
 const USAGE: &str = "sockstatlog-logserver: a logtail-compatible log server for tests\n\
 POST /c/{collection}/{private_id}  upload a JSON array of objects (optionally Content-Encoding: zstd)\n\
 GET  /c/{collection}/{public_id}   the stored entries as a JSON array, in arrival order\n\
-GET  /stats                        request, fault and entry counters as JSON";
+GET  /stats                        request, fault and entry counters as JSON\n\
+GET  /logs/{collection}/{public_id}      traffic view (HTML; ?from=&to= in Unix ms, &buckets=)\n\
+GET  /api/logs/{collection}/{public_id}  the same aggregates as JSON";
 
-const NOT_FOUND: &str = "no such endpoint; use POST /c/{collection}/{private_id}, GET /c/{collection}/{public_id} or GET /stats";
+const NOT_FOUND: &str = "no such endpoint; use POST /c/{collection}/{private_id}, GET /c/{collection}/{public_id}, GET /stats, or GET / for the logs and their traffic views";
 
 fn rejected(rejection: &Rejection) -> Reply {
     let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST);
@@ -274,12 +465,19 @@ fn text(status: StatusCode, message: &str) -> Reply {
     reply
 }
 
+fn html(body: String) -> Reply {
+    typed(body, "text/html; charset=utf-8")
+}
+
 fn json(body: String) -> Reply {
+    typed(body, "application/json")
+}
+
+fn typed(body: String, content_type: &'static str) -> Reply {
     let mut reply = Response::new(Full::new(Bytes::from(body)));
-    reply.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    reply
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     reply
 }
 

@@ -111,6 +111,9 @@ pub enum Rejection {
         /// What it is instead.
         found: &'static str,
     },
+    /// A traffic view's query string is invalid.
+    #[error("bad query: {0}")]
+    BadQuery(String),
 }
 
 impl Rejection {

@@ -23,7 +23,8 @@
 //!
 //! Modules: [`config`] (what to start), [`server`] (starting and stopping), [`ingest`]
 //! (validation of an upload, no I/O), [`logid`] (collection and id rules), [`faults`]
-//! (fault injection), [`store`] (SQLite), [`stats`] (counters). The HTTP layer is private.
+//! (fault injection), [`store`] (SQLite), [`stats`] (counters), [`traffic`] (the
+//! web UI's timelines and totals, also used by `sockstatlog-report`). The HTTP layer is private.
 
 #![deny(missing_docs)]
 
@@ -35,6 +36,7 @@ pub mod logid;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod traffic;
 
 pub use config::{Config, ConfigError, Storage, DEFAULT_BODY_LIMIT};
 pub use faults::{Fault, FaultConfig, FaultConfigError, FaultPlan};
