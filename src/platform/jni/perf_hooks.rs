@@ -90,6 +90,27 @@ pub unsafe extern "system" fn Java_com_sockstatlog_PerfHooks_foreignSource(
     .unwrap_or(0)
 }
 
+/// `PerfHooks.jniReader(reader: RegisteredReader): Long`: registers a
+/// reader as `NativeCounters.newLogger` does, 0 with an exception pending.
+///
+/// # Safety
+/// Called by the JVM.
+#[no_mangle]
+pub unsafe extern "system" fn Java_com_sockstatlog_PerfHooks_jniReader(
+    env: *mut JNIEnv,
+    _class: jclass,
+    reader: jni::sys::jobject,
+) -> jlong {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the JVM passes this thread's env and a live local reference.
+        match unsafe { super::reader::JniReader::register(env, reader) } {
+            Ok(reader) => registry::register(Arc::new(reader)) as jlong,
+            Err(()) => 0,
+        }
+    }))
+    .unwrap_or(0)
+}
+
 /// `PerfHooks.pollBackToBack(handle: Long, polls: Int): Int`: runs the
 /// worker's poll work (source, delta, event line) `polls` times on this
 /// thread with the source registered as `handle`; returns the events made,
