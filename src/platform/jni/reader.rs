@@ -41,7 +41,15 @@ pub(crate) struct JniReader {
     /// Entries the array holds.
     capacity: usize,
     /// Where the array is copied each poll; only the worker polls.
-    scratch: Mutex<Vec<i64>>,
+    scratch: Mutex<Scratch>,
+}
+
+/// The worker's per-reader state between polls.
+struct Scratch {
+    values: Vec<i64>,
+    /// The reason of the last failed poll, logged once per run of failures
+    /// with the same reason ("" after a good poll).
+    last_failure: String,
 }
 
 // SAFETY: a global reference, a method ID and a field ID are valid on every
@@ -123,7 +131,10 @@ impl JniReader {
                 failure,
                 values,
                 capacity,
-                scratch: Mutex::new(vec![0; capacity * LONGS_PER_ENTRY]),
+                scratch: Mutex::new(Scratch {
+                    values: vec![0; capacity * LONGS_PER_ENTRY],
+                    last_failure: String::new(),
+                }),
             })
         }
     }
@@ -182,6 +193,23 @@ impl CounterSource for JniReader {
     }
 
     fn snapshot_into(&self, out: &mut Snapshot) -> Result<(), SourceError> {
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        let result = self.read_into(&mut scratch.values, out);
+        match &result {
+            Ok(()) => scratch.last_failure.clear(),
+            Err(e) if e.0 != scratch.last_failure => {
+                log::warn!("sockstatlog: polls skipped: {}", e.0);
+                scratch.last_failure.clone_from(&e.0);
+            }
+            Err(_) => {}
+        }
+        result
+    }
+}
+
+impl JniReader {
+    /// One read: the Kotlin side's `poll()`, then its entries into `out`.
+    fn read_into(&self, scratch: &mut [i64], out: &mut Snapshot) -> Result<(), SourceError> {
         let env = current_env().map_err(SourceError)?;
         // SAFETY: `env` is this thread's; `reader`, `poll`, `failure` and
         // `values` were resolved from the reader's own class and stay valid
@@ -209,7 +237,6 @@ impl CounterSource for JniReader {
                     self.capacity
                 )));
             }
-            let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
             let longs = entries * LONGS_PER_ENTRY;
             let array = jni_call!(env, GetObjectField, self.reader, self.values);
             if !array.is_null() {
