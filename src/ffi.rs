@@ -159,7 +159,7 @@ pub trait CounterSource: Send + Sync {
 }
 
 /// Adapts a foreign source to the core's trait.
-struct ForeignSource(Arc<dyn CounterSource>);
+pub(crate) struct ForeignSource(pub(crate) Arc<dyn CounterSource>);
 
 impl CoreCounterSource for ForeignSource {
     fn snapshot(&self) -> Result<Snapshot, SourceError> {
@@ -653,6 +653,28 @@ impl Logger {
     ) -> Result<Arc<Self>, SockstatError> {
         let public_id: PublicId = public_log_id.parse()?;
         let source = Arc::new(ForeignSource(source));
+        let options = options.into_core(public_id)?;
+        let inner = CoreLogger::new(log_dir, public_id, source, options)?;
+        Ok(Arc::new(Logger { inner }))
+    }
+
+    /// Creates a logger whose counter source was registered natively: the
+    /// JNI fast path (Kotlin: use `NativeCounters.newLogger`, which calls
+    /// this). The registration is used up whether this succeeds or not.
+    #[uniffi::constructor]
+    pub fn with_registered_source(
+        log_dir: String,
+        public_log_id: String,
+        source_handle: u64,
+        options: LoggerOptions,
+    ) -> Result<Arc<Self>, SockstatError> {
+        let source = crate::platform::take_registered_source(source_handle).ok_or_else(|| {
+            SockstatError::InvalidOption(format!(
+                "invalid option source_handle: no counter source is registered as \
+                 {source_handle}; create the logger with NativeCounters.newLogger"
+            ))
+        })?;
+        let public_id: PublicId = public_log_id.parse()?;
         let options = options.into_core(public_id)?;
         let inner = CoreLogger::new(log_dir, public_id, source, options)?;
         Ok(Arc::new(Logger { inner }))

@@ -1404,6 +1404,23 @@ public convenience init(logDir: String, publicLogId: String, source: CounterSour
     }
 
     
+    /**
+     * Creates a logger whose counter source was registered natively: the
+     * JNI fast path (Kotlin: use `NativeCounters.newLogger`, which calls
+     * this). The registration is used up whether this succeeds or not.
+     */
+public static func withRegisteredSource(logDir: String, publicLogId: String, sourceHandle: UInt64, options: LoggerOptions)throws  -> Logger  {
+    return try  FfiConverterTypeLogger_lift(try rustCallWithError(FfiConverterTypeSockstatError_lift) {
+        uniffiCallStatus in
+    uniffi_sockstatlog_fn_constructor_logger_with_registered_source(
+        FfiConverterString.lower(logDir),
+        FfiConverterString.lower(publicLogId),
+        FfiConverterUInt64.lower(sourceHandle),
+        FfiConverterTypeLoggerOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
 
     
     /**
@@ -3330,6 +3347,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sockstatlog_checksum_constructor_logger_new() != 54767) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sockstatlog_checksum_constructor_logger_with_registered_source() != 42751) {
         return InitializationResult.apiChecksumMismatch
     }
 

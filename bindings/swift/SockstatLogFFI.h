@@ -360,6 +360,11 @@ void uniffi_sockstatlog_fn_free_logger(uint64_t handle, RustCallStatus *_Nonnull
 uint64_t uniffi_sockstatlog_fn_constructor_logger_new(RustBuffer log_dir, RustBuffer public_log_id, uint64_t source, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CONSTRUCTOR_LOGGER_WITH_REGISTERED_SOURCE
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_CONSTRUCTOR_LOGGER_WITH_REGISTERED_SOURCE
+uint64_t uniffi_sockstatlog_fn_constructor_logger_with_registered_source(RustBuffer log_dir, RustBuffer public_log_id, uint64_t source_handle, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGGER_BUFFERED_LINES
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_FN_METHOD_LOGGER_BUFFERED_LINES
 RustBuffer uniffi_sockstatlog_fn_method_logger_buffered_lines(uint64_t ptr, uint64_t max_bytes, RustCallStatus *_Nonnull out_status
@@ -792,6 +797,12 @@ uint16_t uniffi_sockstatlog_checksum_constructor_loguploader_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_CONSTRUCTOR_LOGGER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_CONSTRUCTOR_LOGGER_NEW
 uint16_t uniffi_sockstatlog_checksum_constructor_logger_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_CONSTRUCTOR_LOGGER_WITH_REGISTERED_SOURCE
+#define UNIFFI_FFIDEF_UNIFFI_SOCKSTATLOG_CHECKSUM_CONSTRUCTOR_LOGGER_WITH_REGISTERED_SOURCE
+uint16_t uniffi_sockstatlog_checksum_constructor_logger_with_registered_source(void
     
 );
 #endif

@@ -1,4 +1,6 @@
-//! Where the library's diagnostics go on each platform.
+//! What differs per platform: where the library's diagnostics go, and, on
+//! Android and the Linux host, the JVM (attaching the worker thread once and
+//! the JNI counter source, see [`jni`]).
 //!
 //! The library logs through the `log` facade. On Android the first logger
 //! created routes it to logcat (tag `sockstatlog`), on Apple platforms to the
@@ -6,15 +8,19 @@
 //! `log` backend of its own first. Elsewhere nothing is installed: diagnostics
 //! are silent unless the host program installs a backend.
 
-#[cfg(target_os = "android")]
-mod android;
+#[cfg(any(target_os = "android", target_os = "linux"))]
+pub(crate) mod jni;
+mod registry;
 
-/// Runs first thing on the logger's worker thread: on Android, attaches it to
-/// the JVM for its whole life, so Kotlin callbacks do not attach and detach
-/// it on every poll.
+pub(crate) use registry::take_registered_source;
+
+/// Runs first thing on the logger's worker thread: where a JVM loaded the
+/// library (Android, or a desktop JVM that called `System.loadLibrary`),
+/// attaches the thread to it for its whole life, so Kotlin callbacks do not
+/// attach and detach it on every poll.
 pub fn on_worker_start() {
-    #[cfg(target_os = "android")]
-    android::attach_worker_thread();
+    #[cfg(any(target_os = "android", target_os = "linux"))]
+    jni::attach_worker_thread();
 }
 
 /// Installs the platform's `log` backend once; later calls do nothing.

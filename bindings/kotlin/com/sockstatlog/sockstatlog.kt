@@ -757,6 +757,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sockstatlog_checksum_constructor_logger_new(
     ): Int
+    external fun uniffi_sockstatlog_checksum_constructor_logger_with_registered_source(
+    ): Int
     external fun ffi_sockstatlog_uniffi_contract_version(
     ): Int
 
@@ -812,6 +814,8 @@ internal object UniffiLib {
     external fun uniffi_sockstatlog_fn_free_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_sockstatlog_fn_constructor_logger_new(`logDir`: RustBuffer.ByValue,`publicLogId`: RustBuffer.ByValue,`source`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_sockstatlog_fn_constructor_logger_with_registered_source(`logDir`: RustBuffer.ByValue,`publicLogId`: RustBuffer.ByValue,`sourceHandle`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_sockstatlog_fn_method_logger_buffered_lines(`ptr`: Long,`maxBytes`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1011,6 +1015,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sockstatlog_checksum_constructor_logger_new() and 0xFFFF) != 54767) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_sockstatlog_checksum_constructor_logger_with_registered_source() and 0xFFFF) != 42751) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2873,11 +2880,30 @@ open class Logger: Disposable, AutoCloseable, LoggerInterface
 
 
     
-    
+    companion object {
+        
     /**
-     * @suppress
+     * Creates a logger whose counter source was registered natively: the
+     * JNI fast path (Kotlin: use `NativeCounters.newLogger`, which calls
+     * this). The registration is used up whether this succeeds or not.
      */
-    companion object
+    @Throws(SockstatException::class) fun `withRegisteredSource`(`logDir`: kotlin.String, `publicLogId`: kotlin.String, `sourceHandle`: kotlin.ULong, `options`: LoggerOptions): Logger {
+            return FfiConverterTypeLogger.lift(
+    uniffiRustCallWithError(SockstatException) { _status ->
+    UniffiLib.uniffi_sockstatlog_fn_constructor_logger_with_registered_source(
+    
+        
+        FfiConverterString.lower(`logDir`),
+        FfiConverterString.lower(`publicLogId`),
+        FfiConverterULong.lower(`sourceHandle`),
+        FfiConverterTypeLoggerOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        
+    }
     
 }
 
