@@ -15,6 +15,12 @@ fun interface Flusher {
     fun flush(deadlineMs: Long): FlushReport?
 }
 
+/** Told the result of each background flush. */
+fun interface FlushListener {
+    /** [report] of a flush that returned, or [error] it threw (one of them is null; both if the flush was skipped). */
+    fun onFlushed(report: FlushReport?, error: Throwable?)
+}
+
 /**
  * Runs flushes off the caller's thread (never on the main thread), one at a
  * time, each bounded by [deadlineMs]. A request made while a flush runs is
@@ -30,7 +36,7 @@ class FlushScheduler @JvmOverloads constructor(
     val deadlineMs: Long = DEFAULT_DEADLINE_MS,
     /** Where flushes run; by default a new daemon thread per flush. */
     private val executor: Executor = Executor { task -> Thread(task, "sockstatlog-flush").apply { isDaemon = true }.start() },
-    private val onDone: (Result<FlushReport?>) -> Unit = {},
+    private val onDone: FlushListener = FlushListener { _, _ -> },
 ) {
     private val running = AtomicBoolean(false)
 
@@ -50,16 +56,19 @@ class FlushScheduler @JvmOverloads constructor(
     val isRunning: Boolean get() = running.get()
 
     private fun runOne() {
-        val result = try {
-            Result.success(flusher.flush(deadlineMs))
+        var report: FlushReport? = null
+        var error: Throwable? = null
+        try {
+            report = flusher.flush(deadlineMs)
         } catch (t: Throwable) {
-            Result.failure(t)
+            error = t
         } finally {
             running.set(false)
         }
         try {
-            onDone(result)
+            onDone.onFlushed(report, error)
         } catch (_: Throwable) {
+            // A listener's failure must not reach the executor's thread.
         }
     }
 

@@ -40,12 +40,27 @@ data class SockstatConfig @JvmOverloads constructor(
  * The logger's counter source in a session: the app's [counters] and the
  * cellular state of the network under the VPN. Anything [counters] throws,
  * `java.lang.Error` included, is a skipped and counted poll.
+ *
+ * [countFromZero]: the counters started at zero with the session (a new
+ * [CounterTable]), so the first read reports no labels: the logger's
+ * baseline is then empty and every byte added since the table was made is
+ * counted, even bytes added before the logger's first poll. Leave it false
+ * for counters that started before the session (e.g. `TrafficStats`).
  */
-class SessionCounterSource(
+class SessionCounterSource @JvmOverloads constructor(
     private val counters: TrafficCounters,
     private val network: UnderlyingNetwork,
+    countFromZero: Boolean = false,
 ) : SafeCounterSource() {
-    override fun read(): CounterSnapshot = CounterSnapshot(network.isCellular(), counters.read())
+    @Volatile private var baselinePending = countFromZero
+
+    override fun read(): CounterSnapshot {
+        if (baselinePending) {
+            baselinePending = false
+            return CounterSnapshot(network.isCellular(), emptyList())
+        }
+        return CounterSnapshot(network.isCellular(), counters.read())
+    }
 }
 
 /**

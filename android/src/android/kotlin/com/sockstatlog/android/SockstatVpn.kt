@@ -56,7 +56,7 @@ object SockstatVpn {
         val table = CounterTable()
         val network = UnderlyingNetwork()
         val dir = File(context.noBackupFilesDir, DIRECTORY)
-        val source = SessionCounterSource(counters ?: table, network)
+        val source = SessionCounterSource(counters ?: table, network, countFromZero = counters == null)
         val logger = Logger(dir.path, publicLogId, source, config.toLoggerOptions())
         val monitor = context.getSystemService(ConnectivityManager::class.java)?.let { NetworkMonitor(it, network) }
         var visibility: VisibilityCallbacks? = null

@@ -93,13 +93,22 @@ class StateHoldersTest {
     @Test
     fun aThrowingFlushIsReportedAndFreesTheScheduler() {
         val tasks = ArrayList<Runnable>()
-        val results = ArrayList<Result<*>>()
-        val scheduler = FlushScheduler(Flusher { throw OutOfMemoryError("boom") }, 1_000, Executor { tasks.add(it) }) {
-            results.add(it)
+        val errors = ArrayList<Throwable?>()
+        val scheduler = FlushScheduler(Flusher { throw OutOfMemoryError("boom") }, 1_000, Executor { tasks.add(it) }) { _, e ->
+            errors.add(e)
         }
         assertTrue(scheduler.request())
         tasks.removeAt(0).run()
-        assertEquals("boom", results.single().exceptionOrNull()!!.message)
+        assertEquals("boom", errors.single()!!.message)
         assertTrue(scheduler.request())
+    }
+
+    @Test
+    fun bytesAddedBeforeTheFirstPollCountWhenTheTableStartedWithTheSession() {
+        val table = CounterTable()
+        table.add(8, 100, 200)
+        val source = com.sockstatlog.SessionCounterSource(table, UnderlyingNetwork(), countFromZero = true)
+        assertEquals("the baseline: nothing yet", emptyList<LabelCounters>(), source.snapshot().counters)
+        assertEquals(listOf(LabelCounters(8u, 100, 200)), source.snapshot().counters)
     }
 }

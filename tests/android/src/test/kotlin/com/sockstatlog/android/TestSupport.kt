@@ -25,10 +25,10 @@ const val LOG_ID = "5a41c0b600c88656cfe8678dca763899f7d5eafa0a8a01cbc7d4362175c9
 fun fastOptions(): LoggerOptions = LoggerOptions(pollPeriodMs = 10uL, batchPeriodMs = 10uL, sourceTimeoutMs = 30_000uL)
 
 /** Waits (at most a minute) for [condition], checking every few ms; fails with [what]. */
-fun waitUntil(what: String, condition: () -> Boolean) {
+fun waitUntil(what: String, detail: () -> Any = { "" }, condition: () -> Boolean) {
     val end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60)
     while (!condition()) {
-        assertTrue("timed out waiting for $what", System.nanoTime() < end)
+        if (System.nanoTime() >= end) throw AssertionError("timed out waiting for $what: ${detail()}")
         Thread.sleep(2) // a polling interval, not a wait for time to pass
     }
 }
