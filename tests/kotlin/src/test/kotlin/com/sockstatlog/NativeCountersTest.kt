@@ -12,6 +12,7 @@ import java.util.Collections
 import java.util.IdentityHashMap
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicLong
 
 /** A reader whose counters the test sets; `null` entries are not put. */
 class SettableReader : CounterReader {
@@ -151,8 +152,10 @@ class NativeCountersTest {
     fun aBlockedReaderBlocksNoApiCall() {
         val entered = CountDownLatch(1)
         val release = CountDownLatch(1)
+        val enteredAt = AtomicLong()
         val reader = CounterReader {
             if (entered.count > 0) {
+                enteredAt.set(System.nanoTime())
                 entered.countDown()
                 release.await()
             }
@@ -170,6 +173,11 @@ class NativeCountersTest {
             val report = logger.flush(100u)
             assertEquals(1uL, report.linesStillBuffered) // the line above, stored by flush itself
             assertEquals(1L, release.count, "the reader is still blocked")
+            // The calls above may take less than the 50 ms timeout on a warm
+            // JVM: hold the read until it is slower than that for sure.
+            waitUntil(what = "the read outlasting the timeout") {
+                System.nanoTime() - enteredAt.get() > TimeUnit.MILLISECONDS.toNanos(60)
+            }
             release.countDown()
             waitUntil(what = "the slow read counted") { logger.stats().sourceTooSlow >= 1uL }
         }
