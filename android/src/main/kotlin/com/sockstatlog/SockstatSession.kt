@@ -37,9 +37,12 @@ data class SockstatConfig @JvmOverloads constructor(
 }
 
 /**
- * The logger's counter source in a session: the app's [counters] and the
- * cellular state of the network under the VPN. Anything [counters] throws,
- * `java.lang.Error` included, is a skipped and counted poll.
+ * The logger's counter reader in a session (the JNI fast path, see
+ * [NativeCounters.newLogger]): the app's [counters] and the cellular state
+ * of the network under the VPN. A [CounterTable] is walked in place
+ * ([CounterTable.forEachUsed]): a poll allocates nothing. Anything
+ * [counters] throws, `java.lang.Error` included, is a skipped and counted
+ * poll (the fast path catches every `Throwable`).
  *
  * [countFromZero]: the counters started at zero with the session (a new
  * [CounterTable]), so the first read reports no labels: the logger's
@@ -47,19 +50,26 @@ data class SockstatConfig @JvmOverloads constructor(
  * counted, even bytes added before the logger's first poll. Leave it false
  * for counters that started before the session (e.g. `TrafficStats`).
  */
-class SessionCounterSource @JvmOverloads constructor(
+class SessionCounterReader @JvmOverloads constructor(
     private val counters: TrafficCounters,
     private val network: UnderlyingNetwork,
     countFromZero: Boolean = false,
-) : SafeCounterSource() {
+) : CounterReader {
     @Volatile private var baselinePending = countFromZero
 
-    override fun read(): CounterSnapshot {
+    override fun read(writer: CounterWriter): Boolean {
+        val cellular = network.isCellular()
         if (baselinePending) {
             baselinePending = false
-            return CounterSnapshot(network.isCellular(), emptyList())
+            return cellular
         }
-        return CounterSnapshot(network.isCellular(), counters.read())
+        val table = counters as? CounterTable
+        if (table != null) {
+            table.forEachUsed { label, tx, rx -> writer.put(label, tx, rx) }
+        } else {
+            for (c in counters.read()) writer.put(c.label.toInt(), c.tx, c.rx)
+        }
+        return cellular
     }
 }
 

@@ -7,9 +7,11 @@ import android.net.ConnectivityManager
 import com.sockstatlog.AppVisibility
 import com.sockstatlog.CounterTable
 import com.sockstatlog.FlushScheduler
+import com.sockstatlog.FlushListener
 import com.sockstatlog.Flusher
-import com.sockstatlog.Logger
-import com.sockstatlog.SessionCounterSource
+import com.sockstatlog.LogUploaderFlusher
+import com.sockstatlog.NativeCounters
+import com.sockstatlog.SessionCounterReader
 import com.sockstatlog.SockstatConfig
 import com.sockstatlog.SockstatSession
 import com.sockstatlog.TrafficCounters
@@ -39,7 +41,10 @@ object SockstatVpn {
      * goes to the background. Close the session in `onRevoke`/`onDestroy`.
      *
      * [counters]: where the counters come from; by default the session's
-     * [CounterTable], which the app's tunnel code adds to.
+     * [CounterTable], which the app's tunnel code adds to. Either way the
+     * logger reads them through the JNI fast path
+     * ([NativeCounters.newLogger]: no JNA, and no allocation a poll for the
+     * table).
      *
      * @throws com.sockstatlog.SockstatException if the logger cannot start
      *   (bad log ID, unusable directory, bad options).
@@ -52,12 +57,11 @@ object SockstatVpn {
         config: SockstatConfig = SockstatConfig(),
         counters: TrafficCounters? = null,
     ): SockstatSession {
-        NativeLibrary.load()
         val table = CounterTable()
         val network = UnderlyingNetwork()
         val dir = File(context.noBackupFilesDir, DIRECTORY)
-        val source = SessionCounterSource(counters ?: table, network, countFromZero = counters == null)
-        val logger = Logger(dir.path, publicLogId, source, config.toLoggerOptions())
+        val reader = SessionCounterReader(counters ?: table, network, countFromZero = counters == null)
+        val logger = NativeCounters.newLogger(dir.path, publicLogId, reader, config.toLoggerOptions())
         val monitor = context.getSystemService(ConnectivityManager::class.java)?.let { NetworkMonitor(it, network) }
         var visibility: VisibilityCallbacks? = null
         val session = try {
@@ -79,9 +83,45 @@ object SockstatVpn {
 
     /**
      * For the app's UI process when the VPN runs in another (`:vpn`)
-     * process: flushes through [flusher] (the flush-only handle on the same
-     * log directory) on a background thread when this process's UI goes to
-     * the background, one flush at a time. Close the result to stop.
+     * process: opens the flush-only handle on this app's log directory
+     * ([LogUploaderFlusher], with [config]'s server, collection and HTTP
+     * client, [com.sockstatlog.UrlConnectionHttpClient] by default) and
+     * flushes through it, on a background thread and one flush at a time,
+     * when this process's UI goes to the background. Uploads never overlap
+     * the VPN's own (the directory's upload claim), so no line is sent
+     * twice. Close the result to stop and release the handle.
+     *
+     * [listener] is told each flush's report (for logging).
+     *
+     * @throws IllegalArgumentException if [config] has no server URL.
+     * @throws com.sockstatlog.SockstatException if the handle cannot open.
+     */
+    @JvmStatic
+    @JvmOverloads
+    fun flushWhenHidden(
+        app: Application,
+        publicLogId: String,
+        config: SockstatConfig,
+        listener: FlushListener = FlushListener { _, _ -> },
+    ): AutoCloseable {
+        val flusher = LogUploaderFlusher.open(logDirectory(app).path, publicLogId, config)
+        val callbacks = try {
+            flushWhenHidden(app, FlushScheduler(flusher, config.flushDeadlineMs, onDone = listener))
+        } catch (t: Throwable) {
+            flusher.close()
+            throw t
+        }
+        return AutoCloseable {
+            callbacks.close()
+            flusher.close()
+        }
+    }
+
+    /**
+     * [flushWhenHidden] with a [Flusher] of your own (e.g. a
+     * [LogUploaderFlusher] you also flush at other times): flushes through
+     * it on a background thread when this process's UI goes to the
+     * background, one flush at a time. Close the result to stop.
      */
     @JvmStatic
     @JvmOverloads
@@ -99,25 +139,4 @@ object SockstatVpn {
     /** The log directory of this app (for the flush-only handle in another process). */
     @JvmStatic
     fun logDirectory(context: Context): File = File(context.noBackupFilesDir, DIRECTORY)
-}
-
-/** Loads libsockstatlog through the JVM once, so `JNI_OnLoad` runs. */
-internal object NativeLibrary {
-    @Volatile private var loaded = false
-
-    fun load() {
-        if (loaded) return
-        synchronized(this) {
-            if (loaded) return
-            try {
-                // JNA loads the library without running JNI_OnLoad. Loading it
-                // through the JVM first records the JavaVM, so the library's
-                // worker thread is attached once for its whole life.
-                System.loadLibrary("sockstatlog")
-            } catch (_: UnsatisfiedLinkError) {
-                // JNA reports a missing library with a clearer message.
-            }
-            loaded = true
-        }
-    }
 }

@@ -81,8 +81,9 @@ class BackgroundFlushTest {
         override fun bufferedLines(maxBytes: ULong): List<String> = emptyList()
         override fun flush(deadlineMs: ULong): FlushReport {
             calls.add("flush($deadlineMs)")
-            return FlushReport(0u, 0u, 0u, 0u, 0u, 0u, true, 0u, 0u, 0u, null)
+            return FlushReport(0u, 0u, 0u, 0u, 0u, 0u, true, 0u, 0u, 0u, null, false)
         }
+        override fun isWorkerParked(): Boolean = false
         override fun isLoggingEnabled(): Boolean = calls.lastOrNull { it.startsWith("enabled") } == "enabled(true)"
         override fun logId(): String = LOG_ID
         override fun setLoggingEnabled(enabled: Boolean) {

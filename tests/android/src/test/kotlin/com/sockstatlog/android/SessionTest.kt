@@ -1,9 +1,12 @@
 package com.sockstatlog.android
 
 import com.sockstatlog.CounterTable
+import com.sockstatlog.NativeCounters
+import com.sockstatlog.SessionCounterReader
 import com.sockstatlog.SockstatConfig
 import com.sockstatlog.SockstatSession
 import com.sockstatlog.TrafficCounters
+import com.sockstatlog.UnderlyingNetwork
 import com.sockstatlog.UrlConnectionHttpClient
 import org.junit.After
 import org.junit.Assert.assertEquals
@@ -13,6 +16,7 @@ import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
+import java.io.File
 import java.net.ServerSocket
 import java.util.concurrent.CountDownLatch
 import kotlin.concurrent.thread
@@ -158,5 +162,42 @@ class SessionTest {
         assertEquals(5uL, session.logger.stats().sourceErrors)
         session.stop()
         assertTrue(session.isStopped)
+    }
+
+    @Test
+    fun theSessionReadsItsCountersThroughTheJniFastPath() {
+        val before = NativeCounters.liveReaders()
+        val session = start(SockstatConfig(loggerOptions = fastOptions()))
+        assertEquals("one JNI reader for the session's logger", before + 1, NativeCounters.liveReaders())
+        eventWith(session, 8, 10)
+        session.stop()
+        assertEquals("closing the logger releases it", before, NativeCounters.liveReaders())
+    }
+
+    /** The first event on label 8 of a logger reading a table that had bytes before the logger existed. */
+    private fun firstEventOf(reader: (CounterTable) -> SessionCounterReader): String {
+        val table = CounterTable()
+        table.add(8, 100, 200) // before the logger exists, so before its first poll
+        val dir = File(app.noBackupFilesDir, "reader-${System.nanoTime()}")
+        val logger = NativeCounters.newLogger(dir.path, LOG_ID, reader(table), fastOptions())
+        try {
+            logger.setLoggingEnabled(true)
+            waitUntil("a poll after the first") { logger.stats().polls >= 2uL }
+            table.add(8, 1, 1)
+            fun firstEvent() = logger.bufferedLines(1_000_000uL).firstOrNull { countersOf(it, 8) != null }
+            waitUntil("an event", { logger.stats() }) { firstEvent() != null }
+            return firstEvent()!!
+        } finally {
+            logger.shutdown(5_000uL)
+            logger.close()
+        }
+    }
+
+    @Test
+    fun bytesAddedBeforeTheFirstPollCountWhenTheTableStartedWithTheSession() {
+        val fromZero = firstEventOf { SessionCounterReader(it, UnderlyingNetwork(), countFromZero = true) }
+        assertEquals(fromZero, 100L to 200L, countersOf(fromZero, 8))
+        val fromBaseline = firstEventOf { SessionCounterReader(it, UnderlyingNetwork()) }
+        assertEquals(fromBaseline, 1L to 1L, countersOf(fromBaseline, 8))
     }
 }

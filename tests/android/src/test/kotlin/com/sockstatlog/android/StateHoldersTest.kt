@@ -102,13 +102,4 @@ class StateHoldersTest {
         assertEquals("boom", errors.single()!!.message)
         assertTrue(scheduler.request())
     }
-
-    @Test
-    fun bytesAddedBeforeTheFirstPollCountWhenTheTableStartedWithTheSession() {
-        val table = CounterTable()
-        table.add(8, 100, 200)
-        val source = com.sockstatlog.SessionCounterSource(table, UnderlyingNetwork(), countFromZero = true)
-        assertEquals("the baseline: nothing yet", emptyList<LabelCounters>(), source.snapshot().counters)
-        assertEquals(listOf(LabelCounters(8u, 100, 200)), source.snapshot().counters)
-    }
 }
